@@ -1,0 +1,54 @@
+"""The ``newsradar`` command line.
+
+Each command group lives in its own module and registers itself on :data:`app`; this module
+turns library errors into one clean line and an exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from newsradar.cli.app import app, console_err
+from newsradar.errors import ConfigError, NewsradarError
+
+# Importing the command modules registers their commands on `app`.
+from newsradar.cli import version as _version  # noqa: F401  isort: skip
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``newsradar`` script."""
+    try:
+        command = typer.main.get_command(app)
+        result = command.main(args=argv, prog_name="newsradar", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except ConfigError as exc:
+        console_err.print(f"[bold red]configuration error:[/] {exc}", highlight=False)
+        return 2
+    except NewsradarError as exc:
+        console_err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        console_err.print("interrupted")
+        return 130
+    except SystemExit as exc:  # typer.Exit inside commands
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The Typer application and the options every command shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["ConfigDir", "app", "console", "console_err"]
+
+app = typer.Typer(
+    name="newsradar",
+    help="Monitor news feeds for the actors and topics you track.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+console = Console()
+console_err = Console(stderr=True)
+
+ConfigDir = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration directory holding newsradar.toml, feeds.toml and watchlist.toml.",
+        file_okay=False,
+    ),
+]

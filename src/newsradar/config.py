@@ -1,0 +1,313 @@
+"""Configuration: packaged defaults, then the user's TOML files, then the environment.
+
+A configuration directory holds ``newsradar.toml`` (settings), ``feeds.toml`` (``[[feed]]``
+tables) and ``watchlist.toml`` (``[[watch]]`` tables). :func:`load_config` validates all three
+once into a frozen :class:`Config` that is passed explicitly; nothing is read at import time.
+
+    >>> cfg = load_config(Path("config"))            # doctest: +SKIP
+    >>> cfg.storage.database
+    PosixPath('/.../data/newsradar.duckdb')
+
+Secrets never live in TOML: the SMTP password comes from ``NEWSRADAR_SMTP_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsradar.errors import ConfigError
+
+__all__ = [
+    "AlertsSettings",
+    "Config",
+    "ExtractSettings",
+    "FeedConfig",
+    "FetchSettings",
+    "ScheduleSettings",
+    "SmtpSettings",
+    "StorageSettings",
+    "WatchConfig",
+    "load_config",
+    "load_feeds",
+    "load_settings",
+    "load_watchlist",
+]
+
+SETTINGS_FILE = "newsradar.toml"
+FEEDS_FILE = "feeds.toml"
+WATCHLIST_FILE = "watchlist.toml"
+PASSWORD_ENV = "NEWSRADAR_SMTP_PASSWORD"
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StorageSettings(_Frozen):
+    database: Path = Path("data/newsradar.duckdb")
+    # Prune article bodies (never matches or counts) older than this; 0 keeps everything.
+    keep_days: int = Field(default=0, ge=0)
+    # How long a writer or reader waits for another process to release the file.
+    lock_timeout: float = Field(default=60.0, ge=0)
+    # Articles written per transaction.
+    batch_size: int = Field(default=200, ge=1, le=100_000)
+
+
+class FetchSettings(_Frozen):
+    timeout: float = Field(default=10.0, gt=0, description="connect/read/write timeout, s")
+    deadline: float = Field(default=30.0, gt=0, description="overall limit per request, s")
+    max_feed_bytes: int = Field(default=10_000_000, gt=0)
+    max_page_bytes: int = Field(default=5_000_000, gt=0)
+    max_entries_per_feed: int = Field(default=500, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    concurrency: int = Field(default=16, ge=1, le=512)
+    per_host: int = Field(default=2, ge=1, le=64)
+    min_host_delay: float = Field(default=0.5, ge=0)
+    retries: int = Field(default=2, ge=0, le=10, description="in-run retries of transient errors")
+    backoff_base: float = Field(default=1.0, ge=0)
+    backoff_cap: float = Field(default=60.0, ge=0)
+    min_poll_interval: float = Field(default=300.0, ge=0, description="s between polls, floor")
+    max_poll_interval: float = Field(default=86_400.0, ge=0, description="s between polls, cap")
+    user_agent: str = "newsradar/0.1"
+    contact_url: str = "https://github.com/newsradar/newsradar"
+    respect_robots: bool = True
+    allow_private_networks: bool = False
+    # CIDRs exempt from the private-address block, e.g. ["127.0.0.1/32"].
+    allow_networks: tuple[str, ...] = ()
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not a CIDR like '127.0.0.1/32'") from exc
+        return value
+
+
+class ExtractSettings(_Frozen):
+    workers: int = Field(default=0, ge=0, description="0 means one per core")
+    timeout: float = Field(default=20.0, gt=0, description="hard limit per page, s")
+    memory_mb: int = Field(default=1024, ge=64, description="address-space cap per worker")
+    fallback_min_chars: int = Field(default=200, ge=0)
+
+
+class SmtpSettings(_Frozen):
+    host: str
+    port: int = Field(default=587, gt=0, lt=65536)
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    username: str | None = None
+    sender: str = "newsradar@localhost"
+    timeout: float = Field(default=30.0, gt=0)
+
+    @property
+    def password(self) -> str | None:
+        """The password, read from the environment at the moment it is needed."""
+        return os.environ.get(PASSWORD_ENV) or None
+
+
+class AlertsSettings(_Frozen):
+    outbox_dir: Path = Path("data/outbox")
+    # Recipients for watches that name none.
+    recipients: tuple[str, ...] = ()
+    # Who hears about a pass that failed as a whole.
+    operator: str | None = None
+    # immediate | hourly | daily at HH:MM | weekly (on Monday at HH:MM)
+    delivery: str = "immediate"
+    timezone: str = "UTC"
+    snippet_chars: int = Field(default=160, ge=20, le=2000)
+    # Per-recipient delivery mode overrides, address -> mode.
+    delivery_by_recipient: dict[str, str] = Field(default_factory=dict)
+
+
+class ScheduleSettings(_Frozen):
+    ingest: str = "*/15 * * * *"
+    alerts: str = "0 7 * * *"
+    maintenance: str = "30 3 * * *"
+    timezone: str = "UTC"
+
+
+class FeedConfig(_Frozen):
+    name: str
+    url: str
+    title: str | None = None
+    enabled: bool = True
+    headers: dict[str, str] = Field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lowercase letters, digits, '-' and '_' (e.g. 'dw-asia')")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value, re.I):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+class WatchConfig(_Frozen):
+    id: str
+    name: str | None = None
+    terms: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    query: str | None = None
+    min_mentions: int = Field(default=1, ge=1)
+    recipients: tuple[str, ...] = ()
+    delivery: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lowercase letters, digits, '-' and '_' (e.g. 'north-korea')")
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class Settings(_Frozen):
+    storage: StorageSettings = StorageSettings()
+    fetch: FetchSettings = FetchSettings()
+    extract: ExtractSettings = ExtractSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    smtp: SmtpSettings | None = None
+    schedule: ScheduleSettings = ScheduleSettings()
+
+
+class Config(_Frozen):
+    """Everything a pass needs, validated. Paths are absolute."""
+
+    directory: Path
+    storage: StorageSettings
+    fetch: FetchSettings
+    extract: ExtractSettings
+    alerts: AlertsSettings
+    smtp: SmtpSettings | None
+    schedule: ScheduleSettings
+    feeds: tuple[FeedConfig, ...]
+    watches: tuple[WatchConfig, ...]
+
+    @property
+    def watchlist_path(self) -> Path:
+        return self.directory / WATCHLIST_FILE
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found; create it or pass --config DIR") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML ({exc})") from exc
+
+
+def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> None:
+    err = exc.errors()[0]
+    key = prefix + ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key; check the spelling against docs/configuration.md"
+    raise ConfigError(str(path), key, msg) from exc
+
+
+def load_settings(directory: Path) -> Settings:
+    """Validate ``newsradar.toml``; relative paths resolve against its directory."""
+    path = directory / SETTINGS_FILE
+    raw = _read_toml(path)
+    if "smtp" in raw and "password" in raw["smtp"]:
+        raise ConfigError(
+            str(path), "smtp.password", f"never store secrets in TOML; set {PASSWORD_ENV}"
+        )
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        _raise_validation(path, exc)
+    base = path.parent.resolve()
+    storage = settings.storage.model_copy(
+        update={"database": (base / settings.storage.database).resolve()}
+    )
+    alerts = settings.alerts.model_copy(
+        update={"outbox_dir": (base / settings.alerts.outbox_dir).resolve()}
+    )
+    return settings.model_copy(update={"storage": storage, "alerts": alerts})
+
+
+def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
+    """Validate ``feeds.toml``: ``[[feed]]`` tables with at least ``name`` and ``url``."""
+    raw = _read_toml(path)
+    unknown = set(raw) - {"feed"}
+    if unknown:
+        raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[feed]]")
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for i, table in enumerate(raw.get("feed", [])):
+        label = f"feed[{i}]" if not isinstance(table, dict) else f"feed '{table.get('name', i)}'"
+        try:
+            feed = FeedConfig.model_validate(table)
+        except ValidationError as exc:
+            _raise_validation(path, exc, prefix=f"{label}.")
+        if feed.name in seen:
+            raise ConfigError(str(path), f"{label}.name", "duplicate name; names must be unique")
+        seen.add(feed.name)
+        feeds.append(feed)
+    return tuple(feeds)
+
+
+def load_watchlist(path: Path) -> tuple[WatchConfig, ...]:
+    """Validate ``watchlist.toml``: ``[[watch]]`` tables with an ``id`` and terms or a query."""
+    raw = _read_toml(path)
+    unknown = set(raw) - {"watch"}
+    if unknown:
+        raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[watch]]")
+    watches: list[WatchConfig] = []
+    seen: set[str] = set()
+    for i, table in enumerate(raw.get("watch", [])):
+        label = f"watch '{table.get('id', i)}'" if isinstance(table, dict) else f"watch[{i}]"
+        try:
+            watch = WatchConfig.model_validate(table)
+        except ValidationError as exc:
+            _raise_validation(path, exc, prefix=f"{label}.")
+        if watch.id in seen:
+            raise ConfigError(str(path), f"{label}.id", "duplicate id; ids must be unique")
+        if not watch.terms and not watch.query:
+            raise ConfigError(str(path), label, "give it `terms` or a `query` (or both)")
+        seen.add(watch.id)
+        watches.append(watch)
+    return tuple(watches)
+
+
+def load_config(directory: Path | str = "config") -> Config:
+    """Load and validate the three files of a configuration directory."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(str(directory), "", "not a directory; pass --config DIR")
+    settings = load_settings(directory)
+    return Config(
+        directory=directory.resolve(),
+        storage=settings.storage,
+        fetch=settings.fetch,
+        extract=settings.extract,
+        alerts=settings.alerts,
+        smtp=settings.smtp,
+        schedule=settings.schedule,
+        feeds=load_feeds(directory / FEEDS_FILE),
+        watches=load_watchlist(directory / WATCHLIST_FILE),
+    )

@@ -1,0 +1,144 @@
+"""Every error newsradar raises on purpose.
+
+The tree::
+
+    NewsradarError                      root: the CLI turns any of these into one line
+    ├── ConfigError                     invalid configuration (exit code 2)
+    │   └── WatchlistError              a watch or query that does not compile
+    ├── FetchError                      one HTTP request failed; ``kind`` names the class
+    │   ├── TransientFetchError         timeout, connection, 5xx, 429: retried with back-off
+    │   └── PermanentFetchError         404, blocked address, not a feed: recorded, not retried
+    ├── ParseError                      a feed that could not be parsed at all (permanent)
+    ├── ExtractError                    a page that could not be extracted (permanent)
+    ├── StoreError                      database problems
+    │   ├── StoreLockedError            another process holds the DuckDB file (transient)
+    │   └── QueryRefusedError           user SQL that is not allowed (permanent)
+    ├── AlertDeliveryError              a mail that could not be delivered
+    └── RunLockedError                  another pass is already writing (transient)
+
+Retries are decided by type: anything that is a :class:`Transient` may succeed later.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlertDeliveryError",
+    "ConfigError",
+    "ExtractError",
+    "FetchError",
+    "NewsradarError",
+    "ParseError",
+    "PermanentFetchError",
+    "QueryRefusedError",
+    "RunLockedError",
+    "StoreError",
+    "StoreLockedError",
+    "Transient",
+    "TransientFetchError",
+    "WatchlistError",
+    "is_transient",
+]
+
+
+class NewsradarError(Exception):
+    """Root of every error newsradar raises deliberately."""
+
+
+class Transient:
+    """Marker mixin: the operation may succeed if tried again later."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` is worth retrying (used by Prefect ``retry_condition_fn``)."""
+    return isinstance(exc, Transient)
+
+
+class ConfigError(NewsradarError):
+    """Invalid configuration: names the file, the key and the fix."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        where = f"{file}: {key}" if key else file
+        super().__init__(f"{where}: {problem}")
+
+
+class WatchlistError(ConfigError):
+    """A watch that does not compile: names the file, the watch, the column and the fix."""
+
+    def __init__(self, file: str, watch_id: str, problem: str, column: int | None = None) -> None:
+        self.watch_id = watch_id
+        self.column = column
+        key = f"watch '{watch_id}'" + (f", column {column}" if column is not None else "")
+        super().__init__(file, key, problem)
+
+
+class FetchError(NewsradarError):
+    """An HTTP request that failed.
+
+    ``kind`` is one of the error classes stored in feed health: ``dns``, ``connect``,
+    ``timeout``, ``deadline_exceeded``, ``tls_error``, ``http_4xx``, ``http_5xx``,
+    ``too_large``, ``not_a_feed``, ``blocked_address``, ``bad_scheme``,
+    ``too_many_redirects``, ``robots``, ``unsupported_content_type``.
+    """
+
+    def __init__(self, kind: str, url: str, message: str, *, status: int | None = None) -> None:
+        self.kind = kind
+        self.url = url
+        self.status = status
+        super().__init__(f"{kind}: {url}: {message}")
+
+
+class TransientFetchError(FetchError, Transient):
+    """A fetch failure that may go away: timeouts, connection errors, 5xx, 429."""
+
+    def __init__(
+        self,
+        kind: str,
+        url: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(kind, url, message, status=status)
+        # Seconds the server asked us to wait (Retry-After), when it said so.
+        self.retry_after = retry_after
+
+
+class PermanentFetchError(FetchError):
+    """A fetch failure that will not go away by retrying: 4xx, blocked address, not a feed."""
+
+
+class ParseError(NewsradarError):
+    """A feed document that yielded nothing usable."""
+
+
+class ExtractError(NewsradarError):
+    """Article extraction failed; ``kind`` is ``extract_timeout`` or ``extract_error``."""
+
+    def __init__(self, kind: str, url: str, message: str) -> None:
+        self.kind = kind
+        self.url = url
+        super().__init__(f"{kind}: {url}: {message}")
+
+
+class StoreError(NewsradarError):
+    """A database operation failed."""
+
+
+class StoreLockedError(StoreError, Transient):
+    """Another process holds the DuckDB file; try again later."""
+
+
+class QueryRefusedError(StoreError):
+    """User SQL that newsradar will not run (writes, file access, settings)."""
+
+
+class AlertDeliveryError(NewsradarError):
+    """A mail could not be delivered."""
+
+
+class RunLockedError(NewsradarError, Transient):
+    """Another monitoring pass holds the run lock."""

@@ -1,0 +1,184 @@
+"""Versioned schema migrations, applied in order at start-up.
+
+Each migration is a list of statements and runs in its own transaction together with the
+``schema_version`` row that records it, so a crash mid-migration leaves the previous version.
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+__all__ = ["MIGRATIONS", "current_version", "migrate"]
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """
+            CREATE TABLE feeds (
+                id                   VARCHAR PRIMARY KEY,  -- the feed's name in feeds.toml
+                url                  VARCHAR NOT NULL,     -- URL polled (after permanent redirects)
+                configured_url       VARCHAR NOT NULL,     -- URL as written in feeds.toml
+                title                VARCHAR,
+                etag                 VARCHAR,
+                last_modified        VARCHAR,
+                body_hash            VARCHAR,
+                last_attempt_at      TIMESTAMPTZ,
+                last_success_at      TIMESTAMPTZ,
+                last_new_item_at     TIMESTAMPTZ,
+                http_status          INTEGER,
+                error_class          VARCHAR,
+                error_message        VARCHAR,
+                consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                next_poll_at         TIMESTAMPTZ,
+                poll_interval_s      DOUBLE,
+                redirect_candidate   VARCHAR
+            )
+            """,
+            """
+            CREATE TABLE articles (
+                id            VARCHAR PRIMARY KEY,
+                feed_id       VARCHAR NOT NULL,
+                guid          VARCHAR NOT NULL,
+                url           VARCHAR NOT NULL,
+                canonical_url VARCHAR NOT NULL,
+                title         VARCHAR NOT NULL,
+                summary       VARCHAR,
+                text          VARCHAR,
+                author        VARCHAR,
+                language      VARCHAR,
+                site_name     VARCHAR,
+                published_at  TIMESTAMPTZ,
+                updated_at    TIMESTAMPTZ,
+                date_source   VARCHAR,
+                fetched_at    TIMESTAMPTZ NOT NULL,
+                text_source   VARCHAR NOT NULL,
+                status        VARCHAR NOT NULL,
+                reason        VARCHAR,
+                content_hash  VARCHAR NOT NULL,
+                story_id      VARCHAR NOT NULL,
+                run_id        VARCHAR
+            )
+            """,
+            "CREATE INDEX articles_canonical_url ON articles (canonical_url)",
+            "CREATE INDEX articles_content_hash ON articles (content_hash)",
+            "CREATE INDEX articles_feed_guid ON articles (feed_id, guid)",
+            """
+            CREATE TABLE watches (
+                id         VARCHAR PRIMARY KEY,
+                name       VARCHAR NOT NULL,
+                rule_hash  VARCHAR NOT NULL,  -- hash of the watch definition
+                definition VARCHAR NOT NULL,  -- the watch as TOML-ish text, for reference
+                updated_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE matches (
+                article_id VARCHAR NOT NULL,
+                watch_id   VARCHAR NOT NULL,
+                rule_hash  VARCHAR NOT NULL,
+                field      VARCHAR NOT NULL,   -- title | body | summary
+                "start"    INTEGER NOT NULL,   -- Python str offset into the original field text
+                "end"      INTEGER NOT NULL,
+                text       VARCHAR NOT NULL,   -- the matched slice
+                snippet    VARCHAR NOT NULL,   -- context around the mention
+                matched_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (article_id, watch_id, field, "start")
+            )
+            """,
+            """
+            CREATE TABLE alerts (
+                id          VARCHAR PRIMARY KEY,  -- also the stable Message-ID's left part
+                recipient   VARCHAR NOT NULL,
+                watch_id    VARCHAR NOT NULL,
+                story_id    VARCHAR NOT NULL,
+                article_id  VARCHAR NOT NULL,
+                kind        VARCHAR NOT NULL DEFAULT 'match',  -- match | update | spike
+                status      VARCHAR NOT NULL DEFAULT 'pending', -- pending|retrying|sent|failed
+                attempts    INTEGER NOT NULL DEFAULT 0,
+                created_at  TIMESTAMPTZ NOT NULL,
+                due_at      TIMESTAMPTZ,
+                sent_at     TIMESTAMPTZ,
+                last_error  VARCHAR,
+                digest_id   VARCHAR,              -- the mail it went out in
+                UNIQUE (recipient, watch_id, story_id, kind)
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                id             VARCHAR PRIMARY KEY,
+                started_at     TIMESTAMPTZ NOT NULL,
+                finished_at    TIMESTAMPTZ,
+                status         VARCHAR NOT NULL,  -- running | completed | failed | locked
+                feeds_total    INTEGER,
+                feeds_ok       INTEGER,
+                feeds_failed   INTEGER,
+                feeds_skipped  INTEGER,
+                entries_new    INTEGER,
+                articles_stored INTEGER,
+                matches_stored INTEGER,
+                alerts_queued  INTEGER,
+                alerts_sent    INTEGER,
+                alerts_failed  INTEGER,
+                errors         INTEGER,
+                fetch_s        DOUBLE,
+                extract_s      DOUBLE,
+                match_s        DOUBLE,
+                store_s        DOUBLE,
+                deliver_s      DOUBLE,
+                message        VARCHAR
+            )
+            """,
+            """
+            CREATE TABLE events (
+                run_id   VARCHAR,
+                at       TIMESTAMPTZ NOT NULL,
+                stage    VARCHAR NOT NULL,   -- fetch | parse | extract | store | deliver
+                subject  VARCHAR NOT NULL,   -- feed id, URL or alert id
+                kind     VARCHAR NOT NULL,   -- error class or skip reason
+                message  VARCHAR NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE hosts (
+                host          VARCHAR PRIMARY KEY,
+                blocked_until TIMESTAMPTZ,     -- honour Retry-After host-wide, across runs
+                reason        VARCHAR
+            )
+            """,
+        ],
+    ),
+]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the database; return the resulting version."""
+    version = current_version(con)
+    for number, description, statements in MIGRATIONS:
+        if number <= version:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                [number, description],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        version = number
+    return version

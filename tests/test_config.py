@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from newsradar.config import load_config
+from newsradar.errors import ConfigError
+from tests.conftest import write_config
+
+FEEDS = '[[feed]]\nname = "local"\nurl = "http://127.0.0.1:1/feed.xml"\n'
+WATCHES = '[[watch]]\nid = "nato"\nterms = ["NATO"]\n'
+
+
+def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHES))
+    assert cfg.storage.database == (tmp_path / "cfg" / "data" / "newsradar.duckdb").resolve()
+    assert cfg.alerts.outbox_dir == (tmp_path / "cfg" / "data" / "outbox").resolve()
+    assert cfg.fetch.allow_networks == ("127.0.0.1/32",)
+    assert [f.name for f in cfg.feeds] == ["local"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "feeds", "watches", "needle"),
+    [
+        ("[fetch]\ntimeout = -1\n", FEEDS, WATCHES, "fetch.timeout"),
+        ("[fetch]\nallow_networks = ['nonsense']\n", FEEDS, WATCHES, "allow_networks"),
+        ("[smtp]\nhost = 'x'\npassword = 'hunter2'\n", FEEDS, WATCHES, "NEWSRADAR_SMTP_PASSWORD"),
+        ("[storage]\ndatabse = 'x'\n", FEEDS, WATCHES, "storage.databse"),
+        ("", '[[feed]]\nname = "Bad Name"\nurl = "http://x/"\n', WATCHES, "feed 'Bad Name'.name"),
+        ("", '[[feed]]\nname = "a"\nurl = "ftp://x/"\n', WATCHES, "feed 'a'.url"),
+        ("", FEEDS, '[[watch]]\nid = "x"\n', "terms"),
+        ("", FEEDS, WATCHES + WATCHES, "duplicate id"),
+        ("not toml [", FEEDS, WATCHES, "not valid TOML"),
+    ],
+)
+def test_invalid_configuration_names_file_key_and_fix(
+    tmp_path: Path, settings: str, feeds: str, watches: str, needle: str
+) -> None:
+    directory = write_config(tmp_path, feeds=feeds, watchlist=watches)
+    (directory / "newsradar.toml").write_text(settings)
+    with pytest.raises(ConfigError) as info:
+        load_config(directory)
+    assert needle in str(info.value)
+    assert str(directory) in str(info.value)
