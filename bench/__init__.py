@@ -1,0 +1,1 @@
+"""newsradar benchmarks: each stage module exposes ``run(quick: bool) -> list[dict]``."""
