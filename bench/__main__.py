@@ -287,6 +287,8 @@ def render(report: dict[str, Any]) -> str:
             f"| [{stage['name']}](#{stage['name']}) | {status} | {len(stage['rows'])} | {met} "
             f"| {stage['seconds']:.0f} |"
         )
+    for name in report.get("pending", ()):
+        lines.append(f"| {name} | not run yet (the run was interrupted) | – | – | – |")
     for stage in report["stages"]:
         lines += ["", f"## {stage['name']}", ""]
         if stage["status"] != "ok":
@@ -322,6 +324,29 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _write(
+    out: Path,
+    info: dict[str, Any],
+    results: list[StageResult],
+    pending: list[str],
+    *,
+    quick: bool,
+    seconds: float,
+) -> None:
+    report = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": quick,
+        "seconds": seconds,
+        "machine": info,
+        "load_average_end": os.getloadavg(),
+        "stages": [asdict(r) for r in results],
+        "pending": pending,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    out.with_suffix(".md").write_text(render(report), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.child:
@@ -337,26 +362,16 @@ def main(argv: list[str] | None = None) -> int:
     timeout = args.timeout or TIMEOUT[args.quick]
     started = time.monotonic()
     info = machine()
-    results = []
+    results: list[StageResult] = []
     for name in names:
-        print(
-            f"== bench: {name} ({'quick' if args.quick else 'full'})", file=sys.stderr, flush=True
-        )
+        print(f"== bench: {name} ({'quick' if args.quick else 'full'})", file=sys.stderr)
         results.append(run_stage(name, quick=args.quick, timeout=timeout))
         print(
             f"== bench: {name} {results[-1].status} in {results[-1].seconds:.0f} s", file=sys.stderr
         )
-    report = {
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": args.quick,
-        "seconds": time.monotonic() - started,
-        "machine": info,
-        "load_average_end": os.getloadavg(),
-        "stages": [asdict(r) for r in results],
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    out.with_suffix(".md").write_text(render(report), encoding="utf-8")
+        # Written after every stage, so an interrupted run still leaves what it measured.
+        pending = names[len(results) :]
+        _write(out, info, results, pending, quick=args.quick, seconds=time.monotonic() - started)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}", file=sys.stderr)
     return 1 if any(r.status != "ok" for r in results) else 0
 

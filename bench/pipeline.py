@@ -1,8 +1,8 @@
 """Whole-pipeline benchmark: a full ``newsradar run`` over AEB pages on loopback vs the bound.
 
 In one process run, on the same pages:
-1. The bound: trafilatura alone (``bare_extraction``, the call and options of
-   ``newsradar.extract``) in a ``ProcessPoolExecutor`` with one worker per core; no fetching,
+1. The bound: trafilatura alone (``bare_extraction`` with the options ``newsradar.extract`` passes,
+   read from its source) in a ``ProcessPoolExecutor`` with one worker per core; no fetching,
    no storage; pool started and warm before the clock.
 2. ``python -m newsradar run`` in a subprocess against a loopback site (``bench._site``) serving
    the 181 AEB pages under ``pages`` distinct URLs in ``FEEDS`` RSS feeds. Throughput is articles
@@ -18,6 +18,7 @@ Run: ``python -m bench --only pipeline [--quick]``.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import resource
@@ -35,6 +36,7 @@ from typing import Any
 import duckdb
 import trafilatura
 
+import newsradar.extract
 from bench._site import Site, SiteServer, parse_page_path
 from bench.aeb import aeb_dir, load_predictions, load_truth, score
 
@@ -48,12 +50,8 @@ BOUND_COPIES_FULL, BOUND_COPIES_QUICK = 3, 1
 THROUGHPUT_TARGET = 0.85
 FLAT_TARGET = 1.25  # peak RSS at the last checkpoint vs the first
 PUBLISHED_F1 = 0.958  # trafilatura 2.0.0 on the AEB, as published
-# The trafilatura call and options of newsradar.extract.extract_page (keep in step with it).
-TRAFILATURA_OPTIONS: dict[str, Any] = {
-    "with_metadata": True,
-    "include_comments": False,
-    "include_tables": True,
-}
+# Used only if newsradar.extract's own call cannot be read (see _newsradar_options).
+DEFAULT_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True}
 _LOG_TIME = re.compile(r"^(\d\d:\d\d:\d\d\.\d+) \| ")
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_EVERY = 0.2
@@ -87,12 +85,35 @@ def _log(message: str) -> None:
 
 # --- the bound --------------------------------------------------------------------------------
 
+
+def _newsradar_options() -> dict[str, Any]:
+    """The constant keyword arguments newsradar.extract passes to trafilatura.bare_extraction.
+
+    Read from the source, so the bound always extracts with the options of the stage it bounds.
+    """
+    source = Path(newsradar.extract.__file__).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "bare_extraction"
+        ):
+            return {
+                k.arg: k.value.value
+                for k in node.keywords
+                if k.arg and isinstance(k.value, ast.Constant)
+            }
+    return dict(DEFAULT_OPTIONS)
+
+
 _worker_site: Site | None = None
+_worker_options: dict[str, Any] = {}
 
 
-def _init_worker(root: str, pages: int, feeds: int) -> None:
-    global _worker_site
+def _init_worker(root: str, pages: int, feeds: int, options: dict[str, Any]) -> None:
+    global _worker_site, _worker_options
     _worker_site = Site(Path(root), pages, feeds)
+    _worker_options = options
 
 
 def _ready(_: int) -> int:
@@ -105,7 +126,7 @@ def _extract_one(i: int) -> tuple[int, str | None, float]:
     cpu = time.process_time()
     index, copy = _worker_site.locate(i)
     doc = trafilatura.bare_extraction(
-        _worker_site.body(i), url=_worker_site.path(i), **TRAFILATURA_OPTIONS
+        _worker_site.body(i), url=_worker_site.path(i), **_worker_options
     )
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     # Only the unmodified copy is scored; the others need not travel back.
@@ -120,6 +141,7 @@ class Bound:
     # CPU seconds the workers spent extracting (measured around each page).
     cpu: float
     texts: dict[str, str]
+    options: dict[str, Any]
     # Seconds of each measurement when this is the mean of several (before and after the run).
     runs: tuple[float, ...] = ()
 
@@ -131,7 +153,7 @@ class Bound:
 def _mean(a: Bound, b: Bound) -> Bound:
     """The bound measured before and after the run: the machine is shared and load drifts."""
     seconds, cpu = (a.seconds + b.seconds) / 2, (a.cpu + b.cpu) / 2
-    return Bound(a.workers, a.pages, seconds, cpu, a.texts, (a.seconds, b.seconds))
+    return Bound(a.workers, a.pages, seconds, cpu, a.texts, a.options, (a.seconds, b.seconds))
 
 
 def _bound(site: Site, pages: int) -> Bound:
@@ -139,8 +161,11 @@ def _bound(site: Site, pages: int) -> Bound:
     workers = os.cpu_count() or 1
     texts: dict[str, str] = {}
     cpu = 0.0
+    options = _newsradar_options()
     with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(str(site.root), site.pages, site.feeds)
+        workers,
+        initializer=_init_worker,
+        initargs=(str(site.root), site.pages, site.feeds, options),
     ) as pool:
         list(pool.map(_ready, range(workers)))
         started = time.perf_counter()
@@ -149,7 +174,7 @@ def _bound(site: Site, pages: int) -> Bound:
             if text is not None:
                 texts[site.ids[index]] = text
         seconds = time.perf_counter() - started
-    return Bound(workers, pages, seconds, cpu, texts)
+    return Bound(workers, pages, seconds, cpu, texts, options)
 
 
 # --- one `newsradar run` ----------------------------------------------------------------------
@@ -377,7 +402,8 @@ def _rows(
             notes=f"{n} pages in {site.feeds} feeds; window {window:.1f} s; bound = mean of "
             f"{' and '.join(f'{bound.pages / s:.1f}' for s in bound.runs)} pages/s (before and "
             f"after the run, {bound.pages} of the same pages each); 1-min load average "
-            f"{', '.join(f'{x:.1f}' for x in loads)} (bound, run, bound, end)",
+            f"{', '.join(f'{x:.1f}' for x in loads)} (bound, run, bound, end); bound calls "
+            f"trafilatura.bare_extraction with newsradar.extract's options {bound.options}",
         ),
         _row(
             "CPU time per article, whole run process tree incl. Prefect (lower is better)",
