@@ -266,7 +266,7 @@ def record_event(
 ) -> None:
     """A row in ``events`` saying why a mail was not delivered."""
     con.execute(
-        'INSERT INTO events (run_id, "at", stage, subject, kind, message)'
+        "INSERT INTO events (run_id, logged_at, stage, subject, kind, message)"
         " VALUES (NULL, ?, 'deliver', ?, ?, ?)",
         [at, subject, kind, message],
     )
