@@ -57,6 +57,8 @@ class ProgrammableSink:
     # Address -> reply to RCPT TO, e.g. "550 5.1.1 no such user".
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    # Mails whose connection was dropped after DATA (the server may still have delivered them).
+    dropped: list[EmailMessage] = field(default_factory=list)
     # Every DATA received, including those dropped (they may well have been delivered).
     received: int = 0
     logins: int = 0
@@ -76,6 +78,7 @@ class ProgrammableSink:
         assert isinstance(msg, EmailMessage)
         if self.drop_after_data > 0:
             self.drop_after_data -= 1
+            self.dropped.append(msg)
             server.transport.close()
             return "250 OK"
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
