@@ -116,6 +116,8 @@ class RunSummary:
     alerts_pending: int
     deliveries: tuple[str, ...]
     seconds: float
+    # Permanent failures ("recipient: 550 ...") and blocked delivery (TLS, AUTH) to report.
+    alert_problems: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -455,7 +457,8 @@ def finish_pass(
         matches_per_watch=stored.matches_per_watch,
         alerts_sent=sent,
         alerts_failed=failed_alerts,
-        alerts_pending=delivered.retrying if delivered else 0,
+        alerts_pending=(delivered.retrying + delivered.pending) if delivered else 0,
         deliveries=tuple(delivered.mails) if delivered else (),
         seconds=(finished - ctx.started_at).total_seconds(),
+        alert_problems=(delivered.problems + delivered.failures) if delivered else (),
     )
