@@ -21,7 +21,7 @@ from typing import Any
 
 import trafilatura
 
-from bench.aeb import aeb_dir, load_pages, load_predictions, load_truth, load_urls, score
+from bench._aeb import aeb_dir, load_pages, load_predictions, load_truth, load_urls, score
 from newsradar.config import ExtractSettings
 from newsradar.errors import ExtractError
 from newsradar.extract_pool import ExtractJob, ExtractorPool, worker_count

@@ -24,6 +24,10 @@ def misbehaving_extract(html: bytes, url: str | None = None, **kw: Any) -> Extra
         return ExtractedPage(text=str(len(hog)))
     if html == b"RAISE":
         raise ValueError("extractor bug")
+    if html == b"LIMIT":
+        import resource
+
+        return ExtractedPage(text=str(resource.getrlimit(resource.RLIMIT_AS)[0]))
     if html == b"PID":
         return ExtractedPage(text=str(os.getpid()))
     return extract_page(html, url, **kw)

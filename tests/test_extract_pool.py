@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,12 @@ def test_bad_page_is_skipped_with_a_reason_and_the_pool_goes_on(
     assert all(w.process.is_alive() for w in pool._workers)
 
 
+def test_workers_run_under_the_memory_cap(pool: ExtractorPool) -> None:
+    [(_, result)] = list(pool.extract_many([job("limit", b"LIMIT")]))
+    assert isinstance(result, ExtractedPage)
+    assert int(result.text) == 512 * 1024 * 1024
+
+
 def test_killed_worker_is_replaced(pool: ExtractorPool) -> None:
     before = {w.process.pid for w in pool._workers}
     timeouts = pool.timeouts
@@ -117,8 +125,10 @@ def test_jobs_are_pulled_lazily(pool: ExtractorPool) -> None:
         "<html><body><table>"
         + ("<tr>" + "<td>c</td>" * 200 + "</tr>") * 2000
         + "</table></body></html>",
+        # 15 MB of HTML: a soup of nested inline tags and text.
+        "<html><body>" + "<div><span><b>word</b> text <i>more</i></span></div>" * 300_000,
     ],
-    ids=["deep-nesting", "50000-p", "huge-colspan", "huge-table"],
+    ids=["deep-nesting", "50000-p", "huge-colspan", "huge-table", "15MB"],
 )
 def test_pathological_pages_stay_within_limits(html: str) -> None:
     settings = ExtractSettings(workers=1, timeout=1.0, memory_mb=512)
@@ -140,3 +150,28 @@ def test_close_is_idempotent_and_restartable() -> None:
     p.close()
     with p:
         assert isinstance(dict(p.extract_many([job("b")]))["b"], ExtractedPage)
+
+
+def test_workers_do_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    # A main module that cannot be re-imported (stdin) or must not be (it prints).
+    script = (
+        "print('main ran')\n"
+        "from newsradar.config import ExtractSettings\n"
+        "from newsradar.extract_pool import ExtractJob, ExtractorPool\n"
+        "with ExtractorPool(ExtractSettings(workers=1)) as pool:\n"
+        "    html = b'<html><body><article><p>' + b'A full sentence of text. ' * 20 + b'</p>'\n"
+        "    [(key, page)] = pool.extract_many([ExtractJob('k', html, 'https://e.org/a')])\n"
+        "    print(type(page).__name__, page.status)\n"
+    )
+    path = tmp_path / "main_script.py"
+    path.write_text(script)
+    for run in (["-"], [str(path)]):
+        out = subprocess.run(
+            [sys.executable, *run],
+            input=script if run == ["-"] else None,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert out.stdout.splitlines() == ["main ran", "ExtractedPage ok"], out.stderr

@@ -198,3 +198,18 @@ def test_shared_links() -> None:
         EntryKeys("g", "9", "https://ex.org/c", "other feed"),
     ]
     assert shared_links(entries) == frozenset({("f", "https://ex.org/")})
+
+
+def test_shared_link_is_recognised_from_stored_articles() -> None:
+    url = "https://ex.org/"
+    known = KnownKeys.of(
+        [
+            KnownArticle("s1", "f", "1", url, "First", content_hash("first body")),
+            KnownArticle("s2", "f", "2", url, "Second", content_hash("second body")),
+        ]
+    )
+    # A later poll with a single new item: the URL still identifies nothing in this feed.
+    verdict = classify_entry(EntryKeys("f", "3", url, "Third"), known)
+    assert verdict == Verdict("new", article_id("f", "3"))
+    # In another feed the URL is still that page.
+    assert classify_entry(EntryKeys("g", "9", url, "Link"), known).kind == "seen"

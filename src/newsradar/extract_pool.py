@@ -22,9 +22,12 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
@@ -105,6 +108,31 @@ def _worker_main(conn: Connection, extractor: Extractor, memory_mb: int, min_cha
             return
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start processes without making them re-run the caller's ``__main__``.
+
+    multiprocessing re-imports the parent's main script in every child. Workers need nothing
+    from it, and it may be a console script that imports the whole CLI, a notebook, or stdin
+    (which cannot be re-imported at all and would kill every worker at birth).
+    """
+    main = sys.modules.get("__main__")
+    with _MAIN_LOCK:
+        saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+        try:
+            if main is not None:
+                main.__spec__ = None
+                if "__file__" in saved:
+                    del main.__file__
+            yield
+        finally:
+            for key, value in saved.items():
+                setattr(main, key, value)
+
+
 class _Worker:
     __slots__ = ("conn", "deadline", "done", "job", "process", "seq")
 
@@ -174,7 +202,8 @@ class ExtractorPool:
             name="newsradar-extract",
             daemon=True,
         )
-        process.start()
+        with _main_module_hidden():
+            process.start()
         child.close()
         return _Worker(process, parent)
 

@@ -269,8 +269,10 @@ def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = Fa
     by_guid = known.by_guid.get((entry.feed_id, entry.guid))
     if by_guid is not None:
         return _verdict(entry, by_guid, "guid", compare_title=True)
-    if entry.canonical_url and not shared_link:
-        same_url = known.by_url.get(entry.canonical_url, [])
+    same_url = known.by_url.get(entry.canonical_url, []) if entry.canonical_url else []
+    # Two stored guids of this feed at one URL: the feed gives every item the same link.
+    shared_link = shared_link or len({a.guid for a in same_url if a.feed_id == entry.feed_id}) > 1
+    if same_url and not shared_link:
         # Same feed first: a re-issued guid with an edited headline is the same article.
         for a in sorted(same_url, key=lambda a: a.feed_id != entry.feed_id):
             return _verdict(entry, a, "url", compare_title=a.feed_id == entry.feed_id)
