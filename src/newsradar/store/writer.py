@@ -13,9 +13,11 @@ from datetime import datetime
 
 import duckdb
 
+from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedEntry, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
+from newsradar.store.stories import save_signatures
 
 # (at, stage, subject, kind, message): one row in `events` per skipped item or error.
 Event = tuple[datetime, str, str, str, str]
@@ -114,6 +116,7 @@ def write_batch(
     alerts: Sequence[AlertRow],
     events: Sequence[Event],
     now: datetime,
+    signatures: Sequence[SignatureRow] = (),
 ) -> int:
     """Store one batch atomically; return the number of alert rows queued."""
     con.execute("BEGIN TRANSACTION")
@@ -138,6 +141,7 @@ def write_batch(
                 ],
             )  # fmt: skip
         queued = queue_alerts(con, alerts)
+        save_signatures(con, signatures, now)
         record_events(con, run_id, events)
         save_polls(con, polls)
         con.execute("COMMIT")
