@@ -14,9 +14,11 @@ from datetime import datetime
 import duckdb
 
 from newsradar.config import FetchSettings
+from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedEntry, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
+from newsradar.store.stories import save_signatures
 
 # (at, stage, subject, kind, message): one row in `events` per skipped item or error.
 Event = tuple[datetime, str, str, str, str]
@@ -116,6 +118,7 @@ def write_batch(
     events: Sequence[Event],
     now: datetime,
     fetch: FetchSettings | None = None,
+    signatures: Sequence[SignatureRow] = (),
 ) -> int:
     """Store one batch atomically; return the number of alert rows queued."""
     con.execute("BEGIN TRANSACTION")
@@ -140,6 +143,7 @@ def write_batch(
                 ],
             )  # fmt: skip
         queued = queue_alerts(con, alerts)
+        save_signatures(con, signatures, now)
         record_events(con, run_id, events)
         save_polls(con, polls, fetch)
         con.execute("COMMIT")
