@@ -15,6 +15,9 @@ from newsradar.errors import ConfigError, NewsradarError
 
 # Importing the command modules registers their commands on `app`.
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
+from newsradar.cli import sql as _sql  # noqa: F401  isort: skip
+from newsradar.cli import export as _export  # noqa: F401  isort: skip
+from newsradar.cli import shell as _shell  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
@@ -46,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         if isinstance(exc, click.exceptions.Abort):
             return 130
+        # Typer >= 0.20 raises its own vendored click's usage errors (typer._click).
+        show = getattr(exc, "show", None)
+        if isinstance(exc, typer.TyperException) and callable(show):
+            show()
+            return int(getattr(exc, "exit_code", 2))
         raise
     return 0
 
