@@ -45,7 +45,7 @@ def test_export_csv_has_headers_and_joinable_ids(tmp_path: Path) -> None:
     ).fetchall()
     assert orphans == [(0,)]
     header = (tmp_path / "csv" / "events.csv").read_text().splitlines()[0]
-    assert header == "run_id,at,stage,subject,kind,message"
+    assert header == "run_id,logged_at,stage,subject,kind,message"
 
 
 def test_unknown_format(tmp_path: Path) -> None:

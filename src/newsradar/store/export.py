@@ -24,7 +24,7 @@ EXPORT_TABLES: dict[str, str] = {
     ' ORDER BY m.article_id, m.watch_id, m.field, m."start"',
     "alerts": "SELECT * FROM alerts WHERE $since IS NULL OR created_at >= $since ORDER BY id",
     "runs": "SELECT * FROM runs WHERE $since IS NULL OR started_at >= $since ORDER BY started_at",
-    "events": 'SELECT * FROM events WHERE $since IS NULL OR "at" >= $since ORDER BY "at"',
+    "events": "SELECT * FROM events WHERE $since IS NULL OR logged_at >= $since ORDER BY logged_at",
 }
 
 
