@@ -1,8 +1,9 @@
-"""A writer to be SIGKILLed: batches of articles and matches, one transaction each.
+"""A pass-like writer to be SIGKILLed: batches through ``store.writer.write_batch``.
 
-Run as ``python -m tests.store.crash_writer PATH BATCHES``. It writes batches 0..BATCHES-1
-(re-writing the ones already stored must add nothing), prints ``committed N`` after each
-commit, and checkpoints every few batches so kills also land inside a checkpoint.
+Run as ``python -m tests.store.crash_writer PATH BATCHES``. It prints ``ready`` once the
+database is open, then writes batches 0..BATCHES-1 (re-writing the ones already stored, as a
+re-run would: that must add nothing), prints ``committed N`` after each commit, and
+checkpoints every few batches so kills also land inside a checkpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from newsradar.alerts.outbox import AlertRow
+from newsradar.models import Article, Mention
 from newsradar.store import open_writer
+from newsradar.store.writer import MatchRow, write_batch
 
 SIZE = 200  # articles per batch
 MATCHES = 3  # matches per article
@@ -24,67 +28,50 @@ def article_id(batch: int, i: int) -> str:
     return f"b{batch:05d}-{i:03d}"
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
-    """Append rows to a staging table, then insert those not stored yet (re-runs add nothing)."""
-    stage = f"stage_{table}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {table} LIMIT 0")
-    appender = con.appender(stage)
-    appender.append_rows(rows)
-    appender.flush()
-    con.execute(f"INSERT INTO {table} SELECT * FROM {stage} ON CONFLICT DO NOTHING")
-
-
-def write_batch(con: duckdb.DuckDBPyConnection, batch: int) -> None:
-    ids = [article_id(batch, i) for i in range(SIZE)]
+def write(con: duckdb.DuckDBPyConnection, batch: int) -> None:
     text = f"batch {batch} " + "lorem ipsum NATO " * 100
-    con.execute("BEGIN TRANSACTION")
-    _insert_new(
-        con,
-        "articles",
-        [
-            (
-                a,
-                "f",
-                a,
-                f"https://x/{a}",
-                f"https://x/{a}",
-                a,
-                None,
-                text,
-                None,
-                None,
-                None,
-                NOW,
-                None,
-                None,
-                NOW,
-                "page",
-                "ok",
-                None,
-                a,
-                a,
-                f"batch-{batch}",
-            )
-            for a in ids
-        ],
+    articles = [
+        Article(
+            id=(a := article_id(batch, i)),
+            feed_id="f",
+            guid=a,
+            url=f"https://x/{a}",
+            canonical_url=f"https://x/{a}",
+            title=a,
+            text=text,
+            fetched_at=NOW,
+            content_hash=a,
+            story_id=a,
+        )
+        for i in range(SIZE)
+    ]
+    matches = [
+        MatchRow(a.id, Mention("nato", "body", k * 17, k * 17 + 4, "NATO"), "h", "NATO")
+        for a in articles
+        for k in range(MATCHES)
+    ]
+    lead = articles[0]
+    alert = AlertRow(
+        f"alert-{batch}", "a@example.org", "nato", lead.story_id, lead.id, "match", NOW
     )
-    _insert_new(
+    write_batch(
         con,
-        "matches",
-        [
-            (a, "nato", "h", "body", k * 17, k * 17 + 4, "NATO", "NATO", NOW)
-            for a in ids
-            for k in range(MATCHES)
-        ],
+        run_id=f"batch-{batch}",
+        articles=articles,
+        matches=matches,
+        polls=[],
+        alerts=[alert],
+        events=[],
+        now=NOW,
     )
-    con.execute("COMMIT")
 
 
 def main() -> None:
     path, batches = Path(sys.argv[1]), int(sys.argv[2])
     with open_writer(path, lock_timeout=30) as con:
+        print("ready", flush=True)
         for batch in range(batches):
-            write_batch(con, batch)
+            write(con, batch)
             print(f"committed {batch}", flush=True)
             if batch % 7 == 6:
                 con.execute("CHECKPOINT")

@@ -1,9 +1,11 @@
 """SIGKILL the writer at random points, many times: nothing committed is lost, nothing doubles.
 
-RELIABILITY.md D29. Each round starts ``tests.store.crash_writer`` (which re-writes every
-batch from the first, as a re-run would) and kills it after a random delay: during start-up,
-WAL replay, a batch transaction or a checkpoint. After each kill the file must open, every
-batch the writer reported as committed must be there in full, and no batch may be partial.
+RELIABILITY.md D29. Each round starts ``tests.store.crash_writer`` (which writes through
+``store.writer.write_batch`` and re-writes every batch from the first, as a re-run would) and
+kills it after a random delay: one round in four during start-up (opening, WAL replay,
+migration), the others while it writes batches or checkpoints. After each kill the file must
+open, every batch the writer reported as committed must be there in full with its alert, and
+no batch may be partial.
 """
 
 import os
@@ -48,14 +50,25 @@ def _stored(db: Path) -> dict[int, tuple[int, int]]:
     return {int(run.removeprefix("batch-")): (n, m) for run, n, m in rows}
 
 
+def _alerts(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM alerts").fetchone()
+    return int(row[0]) if row else 0
+
+
 def test_sigkill_at_random_points_loses_nothing_committed(tmp_path: Path) -> None:
     rng = random.Random(29)
     db = tmp_path / "crash.duckdb"
     ever_committed: set[int] = set()
     kills_after_commits = 0
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         proc = _writer(db, BATCHES)
-        time.sleep(rng.uniform(0.15, 0.9))
+        if round_ % 4:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.0, 0.6))
+        else:
+            time.sleep(rng.uniform(0.05, 0.5))
         os.kill(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL, "the writer finished before the kill"
@@ -71,6 +84,7 @@ def test_sigkill_at_random_points_loses_nothing_committed(tmp_path: Path) -> Non
         assert len(set(stored) - ever_committed) <= 1
 
     assert kills_after_commits >= ROUNDS // 2, "too few kills landed while writing"
+    assert _alerts(db) == len(_stored(db)), "one alert per stored batch, none twice"
 
     # A complete re-run over everything stored adds no duplicates.
     last = max(_stored(db)) + 1
@@ -83,3 +97,4 @@ def test_sigkill_at_random_points_loses_nothing_committed(tmp_path: Path) -> Non
             last * SIZE,
         )
         assert con.execute("SELECT count(*) FROM matches").fetchone() == (last * SIZE * MATCHES,)
+    assert _alerts(db) == last
