@@ -19,6 +19,9 @@ from newsradar.cli import feeds as _feeds  # noqa: F401  isort: skip
 from newsradar.cli import run as _run  # noqa: F401  isort: skip
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
 from newsradar.cli import alerts as _alerts  # noqa: F401  isort: skip
+from newsradar.cli import sql as _sql  # noqa: F401  isort: skip
+from newsradar.cli import export as _export  # noqa: F401  isort: skip
+from newsradar.cli import shell as _shell  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
@@ -50,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         if isinstance(exc, click.exceptions.Abort):
             return 130
+        # Typer >= 0.20 raises its own vendored click's usage errors (typer._click).
+        show = getattr(exc, "show", None)
+        if isinstance(exc, typer.TyperException) and callable(show):
+            show()
+            return int(getattr(exc, "exit_code", 2))
         if os.environ.get("NEWSRADAR_DEBUG"):
             raise
         console_err.print(
