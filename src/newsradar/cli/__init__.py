@@ -15,6 +15,7 @@ from newsradar.errors import ConfigError, NewsradarError
 
 # Importing the command modules registers their commands on `app`.
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
+from newsradar.cli import report as _report  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 
