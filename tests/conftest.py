@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from newsradar.demo.__main__ import free_port
 from tests.loopback import LoopbackHTTPServer
 
 # Prefect must never phone home from tests.
@@ -42,7 +43,7 @@ class SmtpSink:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, SmtpSink]]:
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, sink
     controller.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import trafilatura
 
@@ -53,16 +54,12 @@ def extract_page(
 ) -> ExtractedPage:
     """Extract body text and metadata from one HTML page."""
     text_html = decode_html(html, content_type) if isinstance(html, bytes) else html
-    data = trafilatura.bare_extraction(
-        text_html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        as_dict=True,
+    doc = trafilatura.bare_extraction(
+        text_html, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
-    if not isinstance(data, dict):
+    if doc is None:
         return ExtractedPage(text="")
+    data: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()
     return ExtractedPage(
         text=(data.get("text") or "").strip(),
         title=data.get("title") or None,

@@ -12,6 +12,7 @@ from datetime import datetime
 __all__ = [
     "Article",
     "FeedEntry",
+    "FeedPoll",
     "FeedState",
     "FetchResult",
     "Mention",
@@ -135,3 +136,25 @@ class Mention:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """The outcome of polling one feed in one pass, as persisted in ``feeds``."""
+
+    feed_id: str
+    attempted_at: datetime
+    # "ok" (parsed), "not_modified" (304), "unchanged" (identical body), "failed", "skipped".
+    outcome: str
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    title: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    new_items: int = 0
+    # Publication times of the entries seen, for learning the feed's cadence.
+    entry_times: tuple[datetime, ...] = ()
+    # Permanent redirect target seen on this poll (stored URL changes after two in a row).
+    redirect_to: str | None = None

@@ -6,6 +6,7 @@ turns library errors into one clean line and an exit code, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -14,6 +15,7 @@ from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
 
 # Importing the command modules registers their commands on `app`.
+from newsradar.cli import run as _run  # noqa: F401  isort: skip
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
 from newsradar.cli import report as _report  # noqa: F401  isort: skip
 
@@ -47,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         if isinstance(exc, click.exceptions.Abort):
             return 130
-        raise
+        if os.environ.get("NEWSRADAR_DEBUG"):
+            raise
+        console_err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a bug in newsradar; set NEWSRADAR_DEBUG=1 to see the traceback and report it.",
+            highlight=False,
+        )
+        return 70
     return 0
 
 

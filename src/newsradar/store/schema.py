@@ -134,7 +134,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """
             CREATE TABLE events (
                 run_id   VARCHAR,
-                "at"     TIMESTAMPTZ NOT NULL,
+                logged_at TIMESTAMPTZ NOT NULL,
                 stage    VARCHAR NOT NULL,   -- fetch | parse | extract | store | deliver
                 subject  VARCHAR NOT NULL,   -- feed id, URL or alert id
                 kind     VARCHAR NOT NULL,   -- error class or skip reason

@@ -1,0 +1,65 @@
+"""``newsradar run``: one monitoring pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from newsradar.cli.app import ConfigDir, app, console
+from newsradar.config import load_config
+from newsradar.pipeline import RunSummary, compiled_matcher
+from newsradar.prefect_env import configure_prefect
+
+__all__ = ["print_summary", "run"]
+
+
+def print_summary(summary: RunSummary) -> None:
+    """The end-of-pass report: feeds, entries, articles, matches per watch, alerts."""
+    console.print(
+        f"[bold]Pass {summary.run_id}[/] finished in {summary.seconds:.1f} s: "
+        f"{len(summary.feeds_ok)} feeds ok, {len(summary.feeds_failed)} failed, "
+        f"{summary.feeds_skipped} not due; {summary.entries_new} new entries, "
+        f"{summary.articles_stored} articles stored."
+    )
+    if summary.feeds_failed:
+        table = Table("feed", "error", "detail", title="Feeds that failed", title_justify="left")
+        for feed_id, kind, message in summary.feeds_failed:
+            table.add_row(feed_id, kind, message[:160])
+        console.print(table)
+    if summary.matches_per_watch:
+        table = Table("watch", "articles", title="Matches", title_justify="left")
+        for watch, count in sorted(summary.matches_per_watch.items(), key=lambda kv: -kv[1]):
+            table.add_row(watch, str(count))
+        console.print(table)
+    else:
+        console.print("No new matches.")
+    line = f"Alerts: {summary.alerts_sent} sent"
+    if summary.alerts_failed:
+        line += f", {summary.alerts_failed} failed"
+    if summary.alerts_pending:
+        line += f", {summary.alerts_pending} pending retry"
+    console.print(line + ".")
+    for where in summary.deliveries:
+        console.print(f"  mail: {where}", highlight=False)
+
+
+@app.command()
+def run(
+    config: ConfigDir = Path("config"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
+) -> int:
+    """Run one monitoring pass: poll feeds, extract, match, store, send alerts.
+
+    Example: newsradar run --config config
+    """
+    cfg = load_config(config)
+    # Compile the watchlist up front so a bad query exits 2 before anything starts.
+    compiled_matcher(cfg.watches, str(cfg.watchlist_path))
+    configure_prefect(verbose=verbose)
+    from flows.ingest import ingest  # imported late: Prefect reads its settings on import
+
+    print_summary(ingest(str(config)))
+    return 0

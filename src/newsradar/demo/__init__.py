@@ -1,0 +1,1 @@
+"""The offline demo: a sample news site and an SMTP server on loopback, and one pass."""

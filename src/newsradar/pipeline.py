@@ -1,0 +1,461 @@
+"""One monitoring pass as plain functions; the Prefect flow in ``flows/`` only sequences them.
+
+    ctx = begin_pass(config)                 # migrate, sync feeds/watches, load fetch state
+    polled = poll_feeds(config, ctx)          # fetch + parse feeds, keep entries not seen before
+    stored = store_entries(config, ctx, polled)   # pages, extraction, matching, one tx per batch
+    delivered = deliver_alerts(config)        # digests from the outbox
+    summary = finish_pass(config, ctx, polled, stored, delivered)
+
+Every function takes and returns plain data, so each can run as a Prefect task or on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
+from newsradar.config import Config, FeedConfig, WatchConfig
+from newsradar.errors import FetchError, ParseError
+from newsradar.extract import extract_page
+from newsradar.feeds import parse_feed
+from newsradar.fetch import Fetcher
+from newsradar.identity import article_id, content_hash
+from newsradar.match import Document, Matcher, snippet
+from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
+from newsradar.store import open_writer
+from newsradar.store.feeds import (
+    load_feed_states,
+    load_host_blocks,
+    save_host_blocks,
+    save_polls,
+    sync_feeds,
+)
+from newsradar.store.writer import (
+    Event,
+    MatchRow,
+    SeenKeys,
+    WatchRow,
+    finish_run,
+    record_events,
+    seen_keys,
+    start_run,
+    sync_watches,
+    write_batch,
+)
+
+__all__ = [
+    "DeliveryReport",
+    "Event",
+    "PassContext",
+    "PollResult",
+    "RunSummary",
+    "StoreResult",
+    "begin_pass",
+    "compiled_matcher",
+    "deliver_alerts",
+    "finish_pass",
+    "poll_feeds",
+    "store_entries",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PassContext:
+    run_id: str
+    started_at: datetime
+    states: dict[str, FeedState]
+    host_blocks: dict[str, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    polls: tuple[FeedPoll, ...]
+    # Entries not seen before, grouped by feed in configuration order.
+    entries: tuple[FeedEntry, ...]
+    events: tuple[Event, ...]
+    host_blocks: dict[str, datetime]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    articles: int = 0
+    matches: int = 0
+    alerts_queued: int = 0
+    matches_per_watch: dict[str, int] = field(default_factory=dict)
+    extract_seconds: float = 0.0
+    match_seconds: float = 0.0
+    store_seconds: float = 0.0
+    errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    run_id: str
+    feeds_ok: tuple[str, ...]
+    # (feed id, error class, message) for every feed that failed this pass.
+    feeds_failed: tuple[tuple[str, str, str], ...]
+    feeds_skipped: int
+    entries_new: int
+    articles_stored: int
+    matches_per_watch: dict[str, int]
+    alerts_sent: int
+    alerts_failed: int
+    alerts_pending: int
+    deliveries: tuple[str, ...]
+    seconds: float
+
+
+@lru_cache(maxsize=4)
+def compiled_matcher(watches: tuple[WatchConfig, ...], source: str) -> Matcher:
+    """Compile the watchlist once per process (a large one takes seconds)."""
+    return Matcher.compile(watches, source=source)
+
+
+def _matcher(config: Config) -> Matcher:
+    return compiled_matcher(config.watches, str(config.watchlist_path))
+
+
+def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
+    """Migrate the database, record the configuration, and load what the poller remembers."""
+    now = now or _now()
+    matcher = _matcher(config)
+    run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    watches = [
+        WatchRow(w.id, w.display_name, matcher.rule_hash(w.id), matcher.definition(w.id))
+        for w in config.watches
+    ]
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        con.execute("BEGIN TRANSACTION")
+        sync_feeds(con, config.feeds)
+        sync_watches(con, watches, now)
+        start_run(con, run_id, now)
+        con.execute("COMMIT")
+        states = load_feed_states(con)
+        blocks = load_host_blocks(con, now)
+    return PassContext(run_id, now, states, blocks)
+
+
+def _due(feed: FeedConfig, state: FeedState | None, now: datetime) -> bool:
+    if not feed.enabled:
+        return False
+    return state is None or state.next_poll_at is None or state.next_poll_at <= now
+
+
+async def _poll_one(
+    fetcher: Fetcher, config: Config, feed: FeedConfig, state: FeedState | None
+) -> tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]:
+    at = _now()
+    url = state.url if state else feed.url
+    try:
+        result = await fetcher.fetch_feed(
+            url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+            headers=feed.headers,
+        )
+    except FetchError as exc:
+        poll = FeedPoll(feed.name, at, "failed", exc.status, error_class=exc.kind,
+                        error_message=str(exc))  # fmt: skip
+        return poll, (), ((at, "fetch", feed.name, exc.kind, str(exc)),)
+    etag, modified = result.headers.get("etag"), result.headers.get("last-modified")
+    if result.not_modified:
+        return FeedPoll(feed.name, at, "not_modified", 304, etag, modified), (), ()
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if state is not None and state.body_hash == body_hash:
+        return (
+            FeedPoll(feed.name, at, "unchanged", result.status, etag, modified, body_hash),
+            (),
+            (),
+        )
+    try:
+        parsed = parse_feed(
+            feed.name,
+            result.body,
+            headers=result.headers,
+            base_url=result.final_url,
+            max_entries=config.fetch.max_entries_per_feed,
+            now=at,
+        )
+    except ParseError as exc:
+        poll = FeedPoll(feed.name, at, "failed", result.status, error_class="parse_error",
+                        error_message=str(exc))  # fmt: skip
+        return poll, (), ((at, "parse", feed.name, "parse_error", str(exc)),)
+    events = tuple((at, "parse", feed.name, "warning", w) for w in parsed.warnings)
+    poll = FeedPoll(
+        feed.name, at, "ok", result.status, etag, modified, body_hash, parsed.title,
+        entry_times=tuple(e.published_at for e in parsed.entries if e.published_at),
+    )  # fmt: skip
+    return poll, parsed.entries, events
+
+
+def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
+    """Fetch every due feed concurrently and keep the entries the database has not seen."""
+    started = time.monotonic()
+    now = _now()
+    due = [f for f in config.feeds if _due(f, ctx.states.get(f.name), now)]
+
+    async def poll_all() -> tuple[
+        list[tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]], dict[str, datetime]
+    ]:
+        async with Fetcher(config.fetch, host_blocks=ctx.host_blocks) as fetcher:
+            results = await asyncio.gather(
+                *(_poll_one(fetcher, config, f, ctx.states.get(f.name)) for f in due)
+            )
+            return list(results), fetcher.host_blocks
+
+    results, blocks = asyncio.run(poll_all())
+    candidates = [e for _, entries, _ in results for e in entries]
+    seen = SeenKeys(frozenset(), frozenset())
+    if candidates:
+        with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+            seen = seen_keys(con, candidates)
+    fresh: list[FeedEntry] = []
+    this_pass: set[tuple[str, str]] = set()
+    urls: set[str] = set()
+    for entry in candidates:
+        if seen.seen(entry) or (entry.feed_id, entry.guid) in this_pass:
+            continue
+        if entry.canonical_url and entry.canonical_url in urls:
+            continue
+        this_pass.add((entry.feed_id, entry.guid))
+        if entry.canonical_url:
+            urls.add(entry.canonical_url)
+        fresh.append(entry)
+    new_per_feed = Counter(e.feed_id for e in fresh)
+    polls = tuple(replace(p, new_items=new_per_feed[p.feed_id]) for p, _, _ in results)
+    events = tuple(e for _, _, evs in results for e in evs)
+    return PollResult(polls, tuple(fresh), events, blocks, time.monotonic() - started)
+
+
+def _build_article(
+    config: Config, entry: FeedEntry, page: FetchResult | FetchError | None, now: datetime
+) -> tuple[Article, list[Event]]:
+    events: list[Event] = []
+    status, reason, text, source = "ok", None, "", "page"
+    title, author, language, site = entry.title, entry.author, None, None
+    published, date_source = entry.published_at, "feed" if entry.published_at else None
+    if isinstance(page, FetchError):
+        status, reason = page.kind, str(page)
+        events.append((now, "fetch", entry.url, page.kind, str(page)))
+    elif page is not None:
+        extracted = extract_page(
+            page.body, page.final_url, content_type=page.headers.get("content-type")
+        )
+        text = extracted.text
+        title = title or (extracted.title or "")
+        author, language, site = author or extracted.author, extracted.language, extracted.site_name
+        if published is None and extracted.date:
+            try:
+                published = datetime.fromisoformat(extracted.date).replace(tzinfo=UTC)
+                date_source = "page"
+            except ValueError:
+                pass
+    else:
+        status, reason = "partial_text", "entry has no link"
+    if not text.strip():
+        text, source = entry.summary, "feed"
+        if status == "ok":
+            status, reason = "partial_text", "extraction found no body; using the feed summary"
+            events.append((now, "extract", entry.url, "partial_text", reason))
+    art_id = article_id(entry.feed_id, entry.guid)
+    article = Article(
+        id=art_id, feed_id=entry.feed_id, guid=entry.guid, url=entry.url,
+        canonical_url=entry.canonical_url, title=title, text=text, fetched_at=now,
+        summary=entry.summary, author=author, language=language, site_name=site,
+        published_at=published, updated_at=entry.updated_at, date_source=date_source,
+        text_source=source, status=status, reason=reason, content_hash=content_hash(text),
+        story_id=art_id, flags=entry.flags,
+    )  # fmt: skip
+    return article, events
+
+
+async def _fetch_pages(
+    fetcher: Fetcher, entries: Sequence[FeedEntry]
+) -> list[FetchResult | FetchError | None]:
+    async def one(entry: FeedEntry) -> FetchResult | FetchError | None:
+        if not entry.url:
+            return None
+        try:
+            return await fetcher.fetch_page(entry.url)
+        except FetchError as exc:
+            return exc
+
+    return list(await asyncio.gather(*(one(e) for e in entries)))
+
+
+def _match(
+    config: Config, matcher: Matcher, article: Article
+) -> tuple[list[MatchRow], tuple[str, ...]]:
+    doc = Document(article.title, article.text, article.url, article.feed_id, article.language)
+    rows: list[MatchRow] = []
+    for watch_id, mentions in matcher.match(doc).items():
+        rule = matcher.rule_hash(watch_id)
+        for m in mentions:
+            text = article.title if m.field == "title" else article.text
+            rows.append(
+                MatchRow(
+                    article.id, m, rule, snippet(text, m.start, m.end, config.alerts.snippet_chars)
+                )
+            )
+    return rows, tuple(sorted({r.mention.watch_id for r in rows}))
+
+
+def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> StoreResult:
+    """Fetch, extract and match new entries, storing each batch in one transaction."""
+    matcher = _matcher(config)
+    entries = polled.entries
+    size = config.storage.batch_size
+    batches = [entries[i : i + size] for i in range(0, len(entries), size)]
+    last_batch_of_feed = {e.feed_id: i // size for i, e in enumerate(entries)}
+    polls_by_batch: dict[int, list[FeedPoll]] = {}
+    for poll in polled.polls:
+        if poll.feed_id in last_batch_of_feed:
+            polls_by_batch.setdefault(last_batch_of_feed[poll.feed_id], []).append(poll)
+    totals: Counter[str] = Counter()
+    timings: dict[str, float] = {"extract": 0.0, "match": 0.0, "store": 0.0}
+    per_watch: Counter[str] = Counter()
+
+    def process(
+        index: int, batch: Sequence[FeedEntry], pages: list[FetchResult | FetchError | None]
+    ) -> None:
+        now = _now()
+        t0 = time.monotonic()
+        built = [_build_article(config, e, p, now) for e, p in zip(batch, pages, strict=True)]
+        t1 = time.monotonic()
+        articles = [a for a, _ in built]
+        events = [ev for _, evs in built for ev in evs]
+        match_rows: list[MatchRow] = []
+        matched: list[MatchedArticle] = []
+        for article in articles:
+            rows, watch_ids = _match(config, matcher, article)
+            match_rows.extend(rows)
+            if watch_ids:
+                matched.append(MatchedArticle(article, watch_ids, False))
+                per_watch.update(watch_ids)
+        alert_rows = plan_alerts(config, matched, now)
+        t2 = time.monotonic()
+        with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+            totals["alerts"] += write_batch(
+                con,
+                run_id=ctx.run_id,
+                articles=articles,
+                matches=match_rows,
+                polls=polls_by_batch.get(index, []),
+                alerts=alert_rows,
+                events=events,
+                now=now,
+            )
+        timings["extract"] += t1 - t0
+        timings["match"] += t2 - t1
+        timings["store"] += time.monotonic() - t2
+        totals["articles"] += len(articles)
+        totals["matches"] += len(match_rows)
+        totals["errors"] += len(events)
+
+    async def run_batches() -> None:
+        async with Fetcher(config.fetch, host_blocks=polled.host_blocks) as fetcher:
+            # Fetch the next batch's pages while this one is extracted and stored.
+            upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[0])) if batches else None
+            for index, batch in enumerate(batches):
+                assert upcoming is not None
+                pages = await upcoming
+                if index + 1 < len(batches):
+                    upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[index + 1]))
+                await asyncio.to_thread(process, index, batch, pages)
+
+    if batches:
+        asyncio.run(run_batches())
+    return StoreResult(
+        articles=totals["articles"],
+        matches=totals["matches"],
+        alerts_queued=totals["alerts"],
+        matches_per_watch=dict(per_watch),
+        extract_seconds=timings["extract"],
+        match_seconds=timings["match"],
+        store_seconds=timings["store"],
+        errors=totals["errors"],
+    )
+
+
+def deliver_alerts(config: Config) -> DeliveryReport:
+    """Send (or write as .eml) the digests that are due."""
+    return deliver_pending(config, now=_now())
+
+
+def finish_pass(
+    config: Config,
+    ctx: PassContext,
+    polled: PollResult,
+    stored: StoreResult,
+    delivered: DeliveryReport | None,
+    *,
+    deliver_seconds: float = 0.0,
+) -> RunSummary:
+    """Save the state of feeds that brought nothing new and record the run."""
+    finished = _now()
+    quiet = [p for p in polled.polls if p.new_items == 0]
+    failed = tuple(
+        (p.feed_id, p.error_class or "error", p.error_message or "") for p in polled.polls
+        if p.outcome == "failed"
+    )  # fmt: skip
+    ok = tuple(p.feed_id for p in polled.polls if p.outcome != "failed")
+    skipped = len(config.feeds) - len(polled.polls)
+    sent = delivered.sent if delivered else 0
+    failed_alerts = delivered.failed if delivered else 0
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        con.execute("BEGIN TRANSACTION")
+        save_polls(con, quiet)
+        save_host_blocks(con, polled.host_blocks)
+        record_events(con, ctx.run_id, polled.events)
+        finish_run(
+            con,
+            ctx.run_id,
+            {
+                "finished_at": finished,
+                "status": "completed",
+                "feeds_total": len(config.feeds),
+                "feeds_ok": len(ok),
+                "feeds_failed": len(failed),
+                "feeds_skipped": skipped,
+                "entries_new": len(polled.entries),
+                "articles_stored": stored.articles,
+                "matches_stored": stored.matches,
+                "alerts_queued": stored.alerts_queued,
+                "alerts_sent": sent,
+                "alerts_failed": failed_alerts,
+                "errors": stored.errors + len(polled.events),
+                "fetch_s": polled.seconds,
+                "extract_s": stored.extract_seconds,
+                "match_s": stored.match_seconds,
+                "store_s": stored.store_seconds,
+                "deliver_s": deliver_seconds,
+            },
+        )
+        con.execute("COMMIT")
+    return RunSummary(
+        run_id=ctx.run_id,
+        feeds_ok=ok,
+        feeds_failed=failed,
+        feeds_skipped=skipped,
+        entries_new=len(polled.entries),
+        articles_stored=stored.articles,
+        matches_per_watch=stored.matches_per_watch,
+        alerts_sent=sent,
+        alerts_failed=failed_alerts,
+        alerts_pending=delivered.retrying if delivered else 0,
+        deliveries=tuple(delivered.mails) if delivered else (),
+        seconds=(finished - ctx.started_at).total_seconds(),
+    )

@@ -1,0 +1,48 @@
+"""An OS-level lock around the writing pass: never two writers, even if Prefect's slots leak.
+
+``flock`` locks die with their process, so a pass killed with SIGKILL leaves nothing that blocks
+the next one; the PID written into the file only serves the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from newsradar.errors import RunLockedError
+
+__all__ = ["run_lock"]
+
+
+@contextmanager
+def run_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold ``path`` exclusively for the block; raise RunLockedError after ``wait`` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    raise RunLockedError(
+                        f"another pass (PID {holder}) is running against this database "
+                        f"(lock {path}); this pass was skipped"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,58 @@
+"""The ingest flow under Prefect's test harness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from flows.ingest import ingest, retry_transient
+
+from newsradar.config import load_config
+from newsradar.errors import RunLockedError
+from newsradar.runlock import run_lock
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST, serve_seed
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, http_server: LoopbackHTTPServer) -> Path:
+    serve_seed(http_server)
+    feeds = f'[[feed]]\nname = "wire"\nurl = "{http_server.url("/feed.xml")}"\n'
+    return write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_flow_runs_a_whole_pass(config_dir: Path) -> None:
+    summary = ingest(str(config_dir))
+
+    assert summary.articles_stored == 2
+    assert "nato" in summary.matches_per_watch
+    database = load_config(config_dir).storage.database
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("completed",)]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_second_pass_while_one_holds_the_run_lock_is_refused(config_dir: Path) -> None:
+    database = load_config(config_dir).storage.database
+    with run_lock(database.with_suffix(".lock")), pytest.raises(RunLockedError, match="PID"):
+        ingest(str(config_dir))
+    assert not database.exists()
+
+
+class _State:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def result(self) -> None:
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "retried"),
+    [(RunLockedError("busy"), True), (ValueError("bug"), False)],
+)
+def test_only_transient_errors_are_retried(exc: BaseException, retried: bool) -> None:
+    assert retry_transient(None, None, _State(exc)) is retried

