@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from newsradar.cli.app import ConfigDir, app, console
+from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
 from newsradar.report import write_report
 
@@ -16,13 +16,13 @@ _SINCE = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.I)
 
 
 def parse_since(text: str) -> int:
-    """'14d' -> 14, '2w' -> 14; a period of 1 to 366 days."""
+    """'14d' -> 14, '2w' -> 14; a period of 1 to 366 days. ``ValueError`` says what is valid."""
     found = _SINCE.match(text)
     if not found:
-        raise typer.BadParameter(f"{text!r} is not a period; use days or weeks, e.g. 14d or 2w")
+        raise ValueError(f"{text!r} is not a period; use days or weeks, e.g. 14d or 2w")
     days = int(found[1]) * (7 if found[2].lower() == "w" else 1)
     if not 1 <= days <= 366:
-        raise typer.BadParameter(f"{text!r}: choose between 1d and 366d")
+        raise ValueError(f"{text!r}: choose between 1d and 366d")
     return days
 
 
@@ -47,7 +47,11 @@ def report(
 
     Example: newsradar report --config config --since 30d --watch nato --output trends.html
     """
-    days = parse_since(since)
+    try:
+        days = parse_since(since)
+    except ValueError as exc:
+        console_err.print(f"[bold red]usage error:[/] --since {exc}", highlight=False)
+        raise SystemExit(2) from None
     cfg = load_config(config)
     result = write_report(cfg, output, days=days, watch_ids=watch or ())
     spikes = sum(len(w.scan.spikes) for w in result.watches)
