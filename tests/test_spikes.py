@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from newsradar.config import Config, load_config
-from newsradar.spikes import queue_spike_alerts, recent_spikes, scan_watches
+from newsradar.spikes import describe_spikes, queue_spike_alerts, recent_spikes, scan_watches
 from newsradar.store import open_reader, open_writer
 from tests.trends_data import build_trends_db, trends_config_text
 
@@ -80,3 +80,21 @@ def test_young_database_queues_nothing_and_says_why(tmp_path: Path, days: int) -
         scans = scan_watches(con, config, ["nato"], SPIKE_DAY, SPIKE_DAY)
     assert scans["nato"][0].counts == (25,)
     assert "spike detection needs 14 days" in scans["nato"][1].note
+
+
+def test_describe_spikes_for_the_digest(tmp_path: Path) -> None:
+    config = planted_config(tmp_path, last_day=SPIKE_DAY + timedelta(days=2))
+    quiet = SPIKE_DAY + timedelta(days=1)
+    with open_reader(config.storage.database, lock_timeout=5) as con:
+        notes = describe_spikes(
+            con, config, ["spike:nato:2026-11-20", f"spike:nato:{quiet}", "story-1"]
+        )
+    assert set(notes) == {"spike:nato:2026-11-20", f"spike:nato:{quiet}"}
+    spike = notes["spike:nato:2026-11-20"]
+    assert (spike.count, spike.day) == (25, SPIKE_DAY)
+    assert spike.sentence("NATO").startswith("NATO: 25 stories on Fri 20 Nov, usually 3.")
+    assert "spike threshold" in spike.sentence("NATO")
+    calm = notes[f"spike:nato:{quiet}"]
+    assert (
+        calm.mean is None and calm.sentence("NATO") == f"NATO: {calm.count} stories on Sat 21 Nov"
+    )

@@ -9,7 +9,8 @@ The pipeline calls :func:`queue_spike_alerts` once per pass, inside its write tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,39 @@ from newsradar.trends import (
     SpikeScan,
     build_series,
     detect_spikes,
+    parse_spike_story_id,
     plan_spike_alerts,
 )
 
-__all__ = ["local_today", "queue_spike_alerts", "recent_spikes", "scan_watches"]
+__all__ = [
+    "SpikeNote",
+    "describe_spikes",
+    "local_today",
+    "queue_spike_alerts",
+    "recent_spikes",
+    "scan_watches",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeNote:
+    """What a digest says about a queued spike alert, recomputed from the database."""
+
+    watch_id: str
+    day: date
+    count: int
+    # Baseline mean and threshold; None when the day can no longer be judged.
+    mean: float | None
+    threshold: float | None
+
+    def sentence(self, name: str) -> str:
+        """ "NATO: 25 stories on Fri 20 Nov, usually 3.7 a day (spike threshold 6.1)"."""
+        text = (
+            f"{name}: {self.count} stor{'y' if self.count == 1 else 'ies'} on {self.day:%a %d %b}"
+        )
+        if self.mean is not None and self.threshold is not None:
+            text += f", usually {self.mean:.1f} a day (spike threshold {self.threshold:.1f})"
+        return text
 
 
 def local_today(config: Config, now: datetime) -> date:
@@ -91,3 +121,29 @@ def queue_spike_alerts(
     """
     rows = plan_spike_alerts(config, recent_spikes(con, config, now), now, due)
     return insert_spike_alerts(con, rows)
+
+
+def describe_spikes(
+    con: duckdb.DuckDBPyConnection, config: Config, story_ids: Iterable[str]
+) -> dict[str, SpikeNote]:
+    """Notes for the spike alerts among ``story_ids`` (``spike:<watch>:<day>``), by story id.
+
+    For the digest: other story ids are ignored, so all of a mail's rows can be passed.
+    """
+    notes: dict[str, SpikeNote] = {}
+    for story_id in dict.fromkeys(story_ids):
+        parsed = parse_spike_story_id(story_id)
+        if parsed is None:
+            continue
+        watch_id, day = parsed
+        series, scan = scan_watches(con, config, [watch_id], day, day)[watch_id]
+        spike = next(iter(scan.spikes), None)
+        # A spike no longer over its threshold (stories re-dated since) still gets its count.
+        notes[story_id] = SpikeNote(
+            watch_id,
+            day,
+            series.counts[0],
+            spike.mean if spike else None,
+            spike.threshold if spike else None,
+        )
+    return notes
