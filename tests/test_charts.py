@@ -25,12 +25,17 @@ def test_story_chart_is_an_inline_svg_with_the_spike_marked() -> None:
     counts = {D0 + timedelta(days=i): 3 for i in range(20)} | {D0 + timedelta(days=17): 12}
     series = build_series("nato", counts, D0, D0 + timedelta(days=19))
     scan = detect_spikes(series, observed_from=D0, k=3, min_count=5)
-    svg = story_chart_svg(series.since(D0 + timedelta(days=14)), scan, title="NATO <&>")
+    svg = story_chart_svg(
+        series.since(D0 + timedelta(days=14)), scan, title="NATO <&>", observed_from=D0
+    )
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "<?xml" not in svg and "<!DOCTYPE" not in svg and "<metadata" not in svg
     assert "spike: 12" in svg
     assert "NATO &lt;&amp;&gt;" in svg  # matplotlib escapes the text it writes
     assert 'id="figure_1"' not in svg
+    assert "before monitoring began" not in svg
+    young = story_chart_svg(series, observed_from=D0 + timedelta(days=5))
+    assert "before monitoring began" in young
     other = story_chart_svg(build_series("dprk", counts, D0, D0 + timedelta(days=3)))
     ids = lambda s: {p.split('"')[0] for p in s.split(' id="')[1:]}  # noqa: E731
     assert not ids(svg) & ids(other)  # two charts can share one page

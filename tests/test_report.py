@@ -116,7 +116,9 @@ def test_young_database_reports_counts_without_judging(tmp_path: Path) -> None:
     assert report.watches[0].series.total > 0 and report.watches[0].scan.spikes == ()
     (note,) = report.notes
     assert "5 days of history" in note and "needs 14 days" in note
-    assert "Watches on the same story" not in output.read_text()  # one watch: no table
+    html = output.read_text()
+    assert "Watches on the same story" not in html  # one watch: no table
+    assert "before monitoring began" in html  # the days before the first fetch are shaded
 
 
 def test_unknown_watch_names_the_ones_that_exist(tmp_path: Path) -> None:

@@ -75,8 +75,17 @@ def _format_days(ax: Axes) -> None:
     ax.set_ylim(bottom=0)
 
 
-def story_chart_svg(series: Series, scan: SpikeScan | None = None, *, title: str = "") -> str:
+def story_chart_svg(
+    series: Series,
+    scan: SpikeScan | None = None,
+    *,
+    title: str = "",
+    observed_from: date | None = None,
+) -> str:
     """Bars of stories per day, spike days in red with their count, the threshold dashed.
+
+    Days before ``observed_from`` (the first fetch) are shaded: their counts are only what
+    feeds still listed when monitoring began.
 
     Returns an ``<svg>`` element ready to inline in HTML (no XML prologue, no metadata); ids
     inside are salted with the watch id so several charts can share one page.
@@ -88,6 +97,19 @@ def story_chart_svg(series: Series, scan: SpikeScan | None = None, *, title: str
         spike_days = {spike.day: spike for spike in scan.spikes} if scan else {}
         colours = [SPIKE if day in spike_days else BAR for day in series.days]
         ax.bar(_x(series.days), series.counts, width=0.8, color=colours, label="stories")
+        half = np.timedelta64(12, "h")
+        shaded = bool(series.days) and (observed_from is None or observed_from > series.days[0])
+        if shaded:
+            last = series.days[-1] + timedelta(days=1)
+            edge = min(observed_from, last) if observed_from else last
+            ax.axvspan(
+                _x([series.days[0]])[0] - half,
+                _x([edge])[0] - half,
+                color=BAND,
+                alpha=0.12,
+                linewidth=0,
+                label="before monitoring began",
+            )
         if scan and scan.thresholds:
             days = sorted(scan.thresholds)
             ax.step(
@@ -99,6 +121,7 @@ def story_chart_svg(series: Series, scan: SpikeScan | None = None, *, title: str
                 linewidth=1,
                 label="spike threshold",
             )
+        if shaded or (scan and scan.thresholds):
             ax.legend(loc="upper left", frameon=False, fontsize=8)
         for day, spike in spike_days.items():
             ax.annotate(

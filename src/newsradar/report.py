@@ -28,7 +28,13 @@ from newsradar.config import Config
 from newsradar.errors import ConfigError
 from newsradar.spikes import local_today, scan_watches
 from newsradar.store import open_reader
-from newsradar.store.trends import StoryRow, co_mentions, latest_stories, top_outlets
+from newsradar.store.trends import (
+    StoryRow,
+    co_mentions,
+    latest_stories,
+    observed_since,
+    top_outlets,
+)
 from newsradar.trends import Series, SpikeScan
 
 __all__ = [
@@ -83,6 +89,8 @@ class Report:
     co_mentions: dict[tuple[str, str], int]
     # "The database holds no stories yet" and the like; shown at the top.
     notes: tuple[str, ...]
+    # Local day of the first fetch (None: empty database); earlier days are shaded.
+    observed_from: date | None = None
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -175,6 +183,7 @@ def collect_report(
         watches=sections,
         co_mentions=co_mentions(con, ids, start, end, tz_name),
         notes=tuple(notes),
+        observed_from=observed_since(con, tz_name),
     )
 
 
@@ -192,7 +201,14 @@ def render_report(report: Report) -> str:
     """The report as one HTML document (charts inline, no external resource of any kind)."""
     # Markup: matplotlib's own SVG, whose text (the watch name) matplotlib escapes itself.
     charts = {
-        s.id: Markup(story_chart_svg(s.series, s.scan, title=f"{s.name}: stories per day"))
+        s.id: Markup(
+            story_chart_svg(
+                s.series,
+                s.scan,
+                title=f"{s.name}: stories per day",
+                observed_from=report.observed_from,
+            )
+        )
         for s in report.watches
     }
     template = _environment().get_template("report.html.j2")
