@@ -40,6 +40,7 @@ __all__ = [
     "ScheduleSettings",
     "SmtpSettings",
     "StorageSettings",
+    "TrendsSettings",
     "WatchConfig",
     "load_config",
     "load_feeds",
@@ -206,6 +207,15 @@ class ScheduleSettings(_Frozen):
     timezone: str = "UTC"
 
 
+class TrendsSettings(_Frozen):
+    """Spike detection: a day is a spike when its story count exceeds mean + k * stdev of the
+    ``baseline_days`` days before it and is at least ``min_count`` (so 1 -> 3 is not a spike)."""
+
+    k: float = Field(default=3.0, ge=0)
+    min_count: int = Field(default=5, ge=1)
+    baseline_days: int = Field(default=14, ge=3, le=366)
+
+
 class FeedConfig(_Frozen):
     name: str
     url: str
@@ -268,6 +278,7 @@ class Settings(_Frozen):
     alerts: AlertsSettings = AlertsSettings()
     smtp: SmtpSettings | None = None
     schedule: ScheduleSettings = ScheduleSettings()
+    trends: TrendsSettings = TrendsSettings()
 
 
 class Config(_Frozen):
@@ -280,6 +291,7 @@ class Config(_Frozen):
     alerts: AlertsSettings
     smtp: SmtpSettings | None
     schedule: ScheduleSettings
+    trends: TrendsSettings = TrendsSettings()
     feeds: tuple[FeedConfig, ...]
     watches: tuple[WatchConfig, ...]
 
@@ -387,6 +399,7 @@ def load_config(directory: Path | str = "config") -> Config:
         alerts=settings.alerts,
         smtp=settings.smtp,
         schedule=settings.schedule,
+        trends=settings.trends,
         feeds=load_feeds(directory / FEEDS_FILE),
         watches=load_watchlist(directory / WATCHLIST_FILE),
     )
