@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from bench.aeb import load_pages, load_truth
+from bench._aeb import load_pages, load_truth
 
 __all__ = ["Site", "SiteServer", "page_path", "parse_page_path"]
 

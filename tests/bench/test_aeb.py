@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench.aeb import score
+from bench._aeb import score
 
 ARTICLE = "The alliance met in Brussels on Monday to discuss arms transfers to the region"
 
