@@ -118,19 +118,25 @@ def safe_url(url: str | None) -> str | None:
 
 
 def segments(text: str, spans: Sequence[tuple[int, int]], width: int) -> list[tuple[Segment, ...]]:
-    """Snippets of ``text`` around ``spans`` (sorted, non-empty), overlapping windows merged."""
+    """Snippets of about ``width`` characters around ``spans`` (sorted, non-empty).
+
+    A mention inside the previous snippet is highlighted there; the next one outside starts a
+    new snippet, so snippets never overlap and never grow past ``width`` plus one mention.
+    """
     windows: list[list[int]] = []
     half = max(width // 2, 10)
     for start, end in spans:
-        lo = max(0, start - half)
-        hi = min(len(text), end + half)
-        if windows and lo <= windows[-1][1]:
-            windows[-1][1] = max(windows[-1][1], hi)
-        else:
-            windows.append([lo, hi])
+        if windows and end <= windows[-1][1]:
+            continue
+        if windows and start < windows[-1][1]:
+            windows[-1][1] = start  # a mention straddling the edge opens the next snippet
+        floor = windows[-1][1] if windows else 0
+        windows.append([max(floor, start - half), min(len(text), end + half)])
     out: list[tuple[Segment, ...]] = []
     for lo, hi in windows:
         inner = [(s, e) for s, e in spans if s >= lo and e <= hi]
+        if not inner:
+            continue
         # Snap inwards to word boundaries so a snippet never starts or ends mid-word.
         if lo > 0:
             cut = text.find(" ", lo, inner[0][0])
@@ -168,10 +174,20 @@ def _tidy(parts: Sequence[Segment], lead: str, tail: str) -> tuple[Segment, ...]
             result.append(Segment(text, part.hit))
     if not result:
         return ()
-    first, last = result[0], result[-1]
-    result[0] = Segment(lead + first.text.lstrip(), first.hit)
-    result[-1] = Segment(result[-1].text.rstrip() + tail, last.hit)
-    return tuple(result)
+    result[0] = Segment(result[0].text.lstrip(), result[0].hit)
+    result[-1] = Segment(result[-1].text.rstrip(), result[-1].hit)
+    # The ellipses are never part of a highlighted word.
+    if lead:
+        result.insert(0, Segment(lead))
+    if tail:
+        result.append(Segment(tail))
+    merged: list[Segment] = []
+    for part in result:
+        if merged and not part.hit and not merged[-1].hit:
+            merged[-1] = Segment(merged[-1].text + part.text)
+        elif part.text:
+            merged.append(part)
+    return tuple(merged)
 
 
 def _highlight_in(snippet: str, needle: str) -> tuple[Segment, ...]:
