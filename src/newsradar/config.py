@@ -40,6 +40,7 @@ __all__ = [
     "ScheduleSettings",
     "SmtpSettings",
     "StorageSettings",
+    "TrendsSettings",
     "WatchConfig",
     "load_config",
     "load_feeds",
@@ -180,6 +181,8 @@ class AlertsSettings(_Frozen):
     max_stories: int = Field(default=100, ge=1, le=10_000)
     # Apprise channels: name -> environment variable holding the channel's URL (a secret).
     channels: dict[str, str] = Field(default_factory=dict)
+    # Days of the stories-per-day chart in each digest (0: no chart).
+    chart_days: int = Field(default=0, ge=0, le=366)
 
     @field_validator("recipients")
     @classmethod
@@ -228,6 +231,15 @@ class ScheduleSettings(_Frozen):
     alerts: str = "0 7 * * *"
     maintenance: str = "30 3 * * *"
     timezone: str = "UTC"
+
+
+class TrendsSettings(_Frozen):
+    """Spike detection: a day is a spike when its story count exceeds mean + k * stdev of the
+    ``baseline_days`` days before it and is at least ``min_count`` (so 1 -> 3 is not a spike)."""
+
+    k: float = Field(default=3.0, ge=0)
+    min_count: int = Field(default=5, ge=1)
+    baseline_days: int = Field(default=14, ge=3, le=366)
 
 
 class FeedConfig(_Frozen):
@@ -292,6 +304,7 @@ class Settings(_Frozen):
     alerts: AlertsSettings = AlertsSettings()
     smtp: SmtpSettings | None = None
     schedule: ScheduleSettings = ScheduleSettings()
+    trends: TrendsSettings = TrendsSettings()
 
 
 class Config(_Frozen):
@@ -304,6 +317,7 @@ class Config(_Frozen):
     alerts: AlertsSettings
     smtp: SmtpSettings | None
     schedule: ScheduleSettings
+    trends: TrendsSettings = TrendsSettings()
     feeds: tuple[FeedConfig, ...]
     watches: tuple[WatchConfig, ...]
 
@@ -411,6 +425,7 @@ def load_config(directory: Path | str = "config") -> Config:
         alerts=settings.alerts,
         smtp=settings.smtp,
         schedule=settings.schedule,
+        trends=settings.trends,
         feeds=load_feeds(directory / FEEDS_FILE),
         watches=load_watchlist(directory / WATCHLIST_FILE),
     )

@@ -135,6 +135,7 @@ def article(
     feed_id: str = "wire",
     url: str | None = None,
     published_at: datetime | None = NOW,
+    fetched_at: datetime = NOW,
 ) -> Article:
     return Article(
         id=article_id,
@@ -145,7 +146,7 @@ def article(
         title=title,
         text=text
         or "Stoltenberg said NATO partners in Asia matter. North Korea supplies arms to Russia.",
-        fetched_at=NOW,
+        fetched_at=fetched_at,
         story_id=story_id or article_id,
         published_at=published_at,
     )

@@ -15,7 +15,7 @@ at most one visible duplicate, recognisable by its Message-ID.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -23,6 +23,7 @@ import duckdb
 from newsradar.alerts.channels import ApprisePoster, ChannelNotReadyError, is_channel
 from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
+from newsradar.alerts.outbox import due_function
 from newsradar.alerts.schedule import parse_timezone, retry_delay
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
@@ -31,8 +32,10 @@ from newsradar.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from newsradar.spikes import describe_spikes, queue_spike_alerts
 from newsradar.store import alerts as outbox
 from newsradar.store import open_writer
+from newsradar.trends import SPIKE_KIND
 
 __all__ = [
     "DeliveryReport",
@@ -40,6 +43,7 @@ __all__ = [
     "deliver_pending",
     "plan_digests",
     "prepare_digests",
+    "queue_spikes",
 ]
 
 
@@ -110,16 +114,18 @@ def prepare_digests(
             con.execute("ROLLBACK")
             raise
     chosen = [r for b in batches for r in b.rows]
-    article_ids = sorted({r.article_id for r in chosen})
-    story_ids = sorted({r.story_id for r in chosen})
+    article_ids = sorted({r.article_id for r in chosen if r.kind != SPIKE_KIND})
+    story_ids = sorted({r.story_id for r in chosen if r.kind != SPIKE_KIND})
     articles = {a.id: a for a in outbox.load_articles(con, article_ids)}
     matches = outbox.load_matches(con, article_ids, sorted({r.watch_id for r in chosen}))
     copies: dict[str, list[outbox.StoryArticle]] = {}
     for article in outbox.load_copies(con, story_ids):
         copies.setdefault(article.story_id, []).append(article)
     names = {w.id: w.display_name for w in config.watches}
+    notes = describe_spikes(con, config, [r.story_id for r in chosen if r.kind == SPIKE_KIND])
+    sentences = {k: n.sentence(names.get(n.watch_id, n.watch_id)) for k, n in notes.items()}
     tz = parse_timezone(config.alerts.timezone)
-    return [
+    digests = [
         build_digest(
             batch.recipient,
             batch.rows,
@@ -131,9 +137,40 @@ def prepare_digests(
             snippet_chars=config.alerts.snippet_chars,
             max_snippets=config.alerts.max_snippets,
             known_id=batch.digest_id,
+            spikes=sentences,
         )
         for batch in batches
     ]
+    if config.alerts.chart_days:
+        digests = [
+            _with_chart(con, config, d, b, now) for d, b in zip(digests, batches, strict=True)
+        ]
+    return digests
+
+
+def _with_chart(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    digest: Digest,
+    batch: _Batch,
+    now: datetime | None,
+) -> Digest:
+    """The digest with a stories-per-day chart of its watches; unchanged if drawing fails."""
+    rank = {w.id: i for i, w in enumerate(config.watches)}
+    watch_ids = sorted({r.watch_id for r in batch.rows}, key=lambda w: (rank.get(w, len(rank)), w))
+    try:
+        # Imported here: matplotlib is only loaded when charts are on.
+        from newsradar.charts import digest_chart
+
+        tz = config.alerts.timezone
+        today = (now or datetime.now(UTC)).astimezone(parse_timezone(tz)).date()
+        chart = digest_chart(
+            con, watch_ids, days=config.alerts.chart_days, today=today, tz=tz,
+            labels={w.id: w.display_name for w in config.watches},
+        )  # fmt: skip
+    except Exception:  # a chart is decoration: it never holds back the alerts
+        return digest
+    return replace(digest, chart_png=chart.png, chart_alt=chart.alt, chart_cid=chart.cid)
 
 
 def _retry_at(config: Config, digest: Digest, now: datetime) -> datetime:
@@ -208,7 +245,7 @@ class _Delivery:
         mail = not is_channel(digest.recipient)
         if mail and digest.recipient not in self.recipients:
             return self._fail(digest, "recipient no longer in the configuration; not sent")
-        if digest.story_count == 0:
+        if digest.is_empty:
             return self._fail(digest, "the articles of these alerts are no longer stored")
         if mail and self.blocked is not None:
             return self._wait(digest, self.blocked)
@@ -236,6 +273,23 @@ class _Delivery:
         self.counts["sent"] += len(digest.alert_ids)
         self.mails.append(where)
         return None
+
+
+def queue_spikes(config: Config, now: datetime) -> int:
+    """Queue spike alerts (:mod:`newsradar.spikes`) for each recipient's next digest slot.
+
+    One short transaction; a spike already in the outbox is not queued again. Returns how many
+    rows were new.
+    """
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            queued = queue_spike_alerts(con, config, now, due_function(config, now))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return queued
 
 
 def deliver_pending(
