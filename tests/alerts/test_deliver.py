@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from datetime import timedelta
@@ -272,3 +273,15 @@ def test_rows_for_a_recipient_removed_from_the_configuration_are_not_sent(
     assert (report.sent, report.failed) == (2, 2)
     assert report.failures[0].startswith("desk@example.org: recipient no longer in the config")
     assert len(list(config.alerts.outbox_dir.glob("*.eml"))) == 1
+
+
+def test_a_server_that_never_answers_times_out_once_for_the_whole_pass(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel accepts; nobody ever says 220
+        port = silent.getsockname()[1]
+        config = smtp_config(tmp_path, port, extra="timeout = 0.5\n")
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (0, 4)
+    assert all("timed out" in r[6] for r in alert_rows(config))
