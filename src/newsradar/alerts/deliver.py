@@ -1,4 +1,4 @@
-"""Delivering due alerts: one digest per recipient, by SMTP or as ``.eml`` files.
+"""Delivering due alerts: one digest per recipient, by SMTP, as ``.eml`` files, or to a channel.
 
 The outbox protocol, in short transactions on one writer connection:
 
@@ -39,6 +39,7 @@ from newsradar.trends import SPIKE_KIND
 
 __all__ = [
     "DeliveryReport",
+    "DigestPlan",
     "configured_recipients",
     "deliver_pending",
     "plan_digests",
@@ -65,13 +66,16 @@ class DeliveryReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Batch:
+class DigestPlan:
+    """The outbox rows one mail will carry."""
+
     recipient: str
     rows: tuple[outbox.PendingAlert, ...]
+    # Kept from an earlier claim (a retry), else derived from the row ids.
     digest_id: str
 
 
-def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[_Batch]:
+def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[DigestPlan]:
     """Group due rows into mails: claimed groups stay whole; new rows, per recipient, capped."""
     claimed: dict[str, list[outbox.PendingAlert]] = {}
     fresh: dict[str, list[outbox.PendingAlert]] = {}
@@ -80,12 +84,12 @@ def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[
             claimed.setdefault(row.digest_id, []).append(row)
         else:
             fresh.setdefault(row.recipient, []).append(row)
-    batches = [_Batch(r[0].recipient, tuple(r), d) for d, r in claimed.items()]
+    batches = [DigestPlan(r[0].recipient, tuple(r), d) for d, r in claimed.items()]
     for recipient, mine in fresh.items():
         # Oldest stories first into the mail; the rest wait for the next digest.
-        stories = list(dict.fromkeys(r.story_id for r in mine))[:max_stories]
-        keep = tuple(r for r in mine if r.story_id in set(stories))
-        batches.append(_Batch(recipient, keep, digest_id([r.id for r in keep])))
+        stories = set(list(dict.fromkeys(r.story_id for r in mine))[:max_stories])
+        keep = tuple(r for r in mine if r.story_id in stories)
+        batches.append(DigestPlan(recipient, keep, digest_id([r.id for r in keep])))
     return sorted(batches, key=lambda b: (b.recipient, min(r.created_at for r in b.rows)))
 
 
@@ -152,7 +156,7 @@ def _with_chart(
     con: duckdb.DuckDBPyConnection,
     config: Config,
     digest: Digest,
-    batch: _Batch,
+    batch: DigestPlan,
     now: datetime | None,
 ) -> Digest:
     """The digest with a stories-per-day chart of its watches; unchanged if drawing fails."""
