@@ -256,13 +256,14 @@ def at_scale(docs_limit: int | None, count: int) -> dict[str, Any]:
     watches = mixed_watches(vocab, count)
     del corpus
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
+    start, wall = time.process_time(), time.perf_counter()
     matcher = Matcher.compile(watches)
-    compile_s = time.perf_counter() - start
+    compile_s, compile_wall = time.process_time() - start, time.perf_counter() - wall
     rate, found = _cpu_rate(lambda d: len(matcher.match(d)), docs)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "compile_s": compile_s,
+        "compile_wall": compile_wall,
         "rate": rate,
         "found": found,
         "docs": len(docs),
@@ -300,7 +301,7 @@ def scale_rows(quick: bool, count: int = 100_000) -> list[dict[str, Any]]:
             notes,
         ),
         _row(
-            f"compile time, {count:,} watches (s, lower is better)",
+            f"compile time, {count:,} watches (CPU s, lower is better)",
             r["compile_s"],
             "target",
             10.0,
@@ -308,7 +309,8 @@ def scale_rows(quick: bool, count: int = 100_000) -> list[dict[str, Any]]:
             "s",
             "< 10 s",
             r["compile_s"] < 10,
-            "parse + Aho-Corasick build, once per run",
+            f"parse, checks, hashes and Aho-Corasick build, once per pass "
+            f"({r['compile_wall']:.1f} s wall on the shared machine)",
         ),
         _row(
             f"peak memory, {count:,} watches (MB RSS, lower is better)",

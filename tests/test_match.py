@@ -14,7 +14,7 @@ from newsradar.errors import WatchlistError
 from newsradar.match import Document, Matcher, snippet
 from newsradar.normalize import fold
 
-FIXTURES = Path(__file__).parent / "fixtures" / "match"
+FIXTURES = Path(__file__).parent / "fixtures"
 WATCHLIST = Path(__file__).parents[1] / "config" / "watchlist.toml"
 
 

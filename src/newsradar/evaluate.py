@@ -141,6 +141,9 @@ def reachable(start: int, edges: Callable[[int], Iterable[int]]) -> set[int]:
 
 def triggers(watches: tuple[CompiledWatch, ...], index: int) -> set[int]:
     """Term ids whose occurrence may make watch ``index`` fire."""
+    watch = watches[index]
+    if watch.plan is None:
+        return set(watch.terms)
     found: set[int] = set()
 
     def positive_refs(current: int) -> tuple[int, ...]:

@@ -219,6 +219,7 @@ class _Compiler:
         self.index = {w.id: i for i, w in enumerate(self.configs)}
         self.terms: list[Term] = []
         self.term_ids: dict[Term, int] = {}
+        self.by_text: dict[str, int] = {}
         # Watch ids each watch's query refers to, in order.
         self.refs: list[list[str]] = [[] for _ in self.configs]
         self.ref_columns: list[list[int]] = [[] for _ in self.configs]
@@ -236,8 +237,13 @@ class _Compiler:
     def parse_terms(self, watch: WatchConfig, key: str, written: Sequence[str]) -> tuple[int, ...]:
         ids: list[int] = []
         for number, text in enumerate(written, start=1):
+            known = self.by_text.get(text)
+            if known is not None:  # large watchlists repeat the same names
+                ids.append(known)
+                continue
             try:
                 ids.append(self.term_id(parse_term(text)))
+                self.by_text[text] = ids[-1]
             except TermError as exc:
                 raise self.error(
                     watch.id, f"{key}[{number}] {text!r}: {exc.problem}", exc.column
@@ -268,13 +274,13 @@ class _Compiler:
         for index in range(len(watches)):
             for term_id in triggers(watches, index):
                 by_trigger.setdefault(term_id, []).append(index)
-        semantics = tuple(_definition(w, named=False) for w in self.configs)
+        semantics = tuple(_definition(w) for w in self.configs)
         return Matcher(
             watches,
             tuple(self.terms),
             (self.automaton(literal=False), self.automaton(literal=True)),
             {t: tuple(ws) for t, ws in by_trigger.items()},
-            tuple(_definition(w) for w in self.configs),
+            tuple(_named(w, d) for w, d in zip(self.configs, semantics, strict=True)),
             tuple(self.rule_hash(i, semantics) for i in range(len(self.configs))),
         )
 
@@ -340,18 +346,20 @@ class _Compiler:
         return automaton
 
     def rule_hash(self, index: int, definitions: tuple[str, ...]) -> str:
-        seen = reachable(index, lambda current: [self.index[r] for r in self.refs[current]])
+        seen = (
+            reachable(index, lambda current: [self.index[r] for r in self.refs[current]])
+            if self.refs[index]
+            else {index}
+        )
         # The watch's own definition first, then those it refers to, in watchlist order.
         ordered = sorted(seen, key=lambda i: (i != index, i))
         text = "\n".join([ENGINE_VERSION, *(definitions[i] for i in ordered)])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _definition(watch: WatchConfig, *, named: bool = True) -> str:
-    """The watch as TOML; without the name (``named=False``) it is what the rule hash covers."""
+def _definition(watch: WatchConfig) -> str:
+    """What the rule hash covers: the watch as TOML without its name."""
     lines = [f"id = {json.dumps(watch.id)}"]
-    if watch.name and named:
-        lines.append(f"name = {json.dumps(watch.name, ensure_ascii=False)}")
     for key in ("terms", "exclude"):
         values: tuple[str, ...] = getattr(watch, key)
         if values:
@@ -363,3 +371,12 @@ def _definition(watch: WatchConfig, *, named: bool = True) -> str:
     if watch.min_mentions != 1:
         lines.append(f"min_mentions = {watch.min_mentions}")
     return "\n".join(lines)
+
+
+def _named(watch: WatchConfig, definition: str) -> str:
+    """The definition shown to people: with the display name after the id."""
+    if not watch.name:
+        return definition
+    first, _, rest = definition.partition("\n")
+    name = f"name = {json.dumps(watch.name, ensure_ascii=False)}"
+    return "\n".join(part for part in (first, name, rest) if part)

@@ -10,7 +10,7 @@ import pytest
 
 from newsradar.cli import main
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "match"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 WATCHLIST = (
     '[[watch]]\nid = "nato"\nterms = ["NATO"]\n\n[[watch]]\nid = "seoul"\nterms = ["Seoul"]\n'
 )
