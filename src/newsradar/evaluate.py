@@ -10,7 +10,7 @@ referenced watch's mentions, memoised per document.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,8 @@ Hit = tuple[str, int, int]
 Plan = tuple[Any, ...]
 _TEXT = ("title", "body")
 _WORD = re.compile(r"[^\W_]+")
+# Sorts after any (first, last, hit) with the same first word.
+_AFTER = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +181,21 @@ def evaluate_watch(watches: tuple[CompiledWatch, ...], index: int, scan: Scan) -
 
 
 def _uncovered(hits: list[Hit], excluded: list[Hit]) -> list[Hit]:
-    return [
-        hit
-        for hit in hits
-        if not any(e[0] == hit[0] and e[1] <= hit[1] and hit[2] <= e[2] for e in excluded)
-    ]
+    """The hits no exclusion covers (exclusions by start, with the furthest end so far)."""
+    by_field: dict[str, tuple[list[int], list[int]]] = {}
+    for field, start, end in sorted(excluded):
+        starts, furthest = by_field.setdefault(field, ([], []))
+        starts.append(start)
+        furthest.append(max(end, furthest[-1]) if furthest else end)
+    kept = []
+    for hit in hits:
+        found = by_field.get(hit[0])
+        if found is not None:
+            i = bisect_right(found[0], hit[1]) - 1
+            if i >= 0 and found[1][i] >= hit[2]:
+                continue
+        kept.append(hit)
+    return kept
 
 
 def collapse(hits: list[Hit]) -> list[Hit]:
@@ -198,11 +210,18 @@ def collapse(hits: list[Hit]) -> list[Hit]:
         previous = hit
     else:
         return ordered
-    kept: list[Hit] = []
+    # Longest first; each kept hit is checked against its neighbours among those kept.
+    kept: dict[str, tuple[list[int], list[int]]] = {}
+    result: list[Hit] = []
     for hit in sorted(ordered, key=lambda h: (h[1] - h[2], _order(h))):
-        if all(k[0] != hit[0] or k[2] <= hit[1] or hit[2] <= k[1] for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=_order)
+        starts, ends = kept.setdefault(hit[0], ([], []))
+        i = bisect_left(starts, hit[1])
+        if (i > 0 and ends[i - 1] > hit[1]) or (i < len(starts) and starts[i] < hit[2]):
+            continue
+        starts.insert(i, hit[1])
+        ends.insert(i, hit[2])
+        result.append(hit)
+    return sorted(result, key=_order)
 
 
 def _order(hit: Hit) -> tuple[bool, str, int, int]:
@@ -264,13 +283,26 @@ def _near(
     scan: Scan, left: list[Hit], right: list[Hit], distance: int, ordered: bool
 ) -> list[Hit] | None:
     """Hits of ``left`` and ``right`` with at most ``distance`` words between a pair."""
+    # Right-hand hits by first word, so each left hit only looks at those within reach.
+    words: dict[str, list[tuple[int, int, Hit]]] = {}
+    for b in right:
+        words.setdefault(b[0], []).append(
+            (scan.word_at(b[0], b[1]), scan.word_at(b[0], b[2] - 1), b)
+        )
+    for spans in words.values():
+        spans.sort()
+    widest = max(last - first for spans in words.values() for first, last, _ in spans)
     used: set[Hit] = set()
     for a in left:
+        spans = words.get(a[0], [])
+        if not spans:
+            continue
         a_first, a_last = scan.word_at(a[0], a[1]), scan.word_at(a[0], a[2] - 1)
-        for b in right:
-            if b[0] != a[0] or (ordered and b[1] <= a[1]):
+        low = bisect_left(spans, (a_first - distance - widest - 1,))
+        high = bisect_right(spans, (a_last + distance + 1, _AFTER))
+        for b_first, b_last, b in spans[low:high]:
+            if ordered and b[1] <= a[1]:
                 continue
-            b_first, b_last = scan.word_at(b[0], b[1]), scan.word_at(b[0], b[2] - 1)
             between = b_first - a_last - 1 if a[1] <= b[1] else a_first - b_last - 1
             if between <= distance:
                 used.add(a)
