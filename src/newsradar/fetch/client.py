@@ -66,8 +66,8 @@ def _guarded_transport(
     # httpx has no hook for the network backend; swap in a pool that dials vetted IPs only.
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl.create_default_context(cafile=certifi.where()),
-        max_connections=max(settings.concurrency * 2, 10),
-        max_keepalive_connections=settings.concurrency * 2,
+        max_connections=settings.concurrency,
+        max_keepalive_connections=settings.concurrency,
         keepalive_expiry=5.0,
         http1=True,
         http2=False,
