@@ -60,12 +60,15 @@ def user_agent(settings: FetchSettings) -> str:
 
 
 def _guarded_transport(
-    settings: FetchSettings, policy: AddressPolicy, resolver: Resolver | None
+    settings: FetchSettings,
+    policy: AddressPolicy,
+    resolver: Resolver | None,
+    ssl_context: ssl.SSLContext | None,
 ) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx has no hook for the network backend; swap in a pool that dials vetted IPs only.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl.create_default_context(cafile=certifi.where()),
+        ssl_context=ssl_context or ssl.create_default_context(cafile=certifi.where()),
         max_connections=settings.concurrency,
         max_keepalive_connections=settings.concurrency,
         keepalive_expiry=5.0,
@@ -128,7 +131,8 @@ class Fetcher:
     """The hardened client; use as ``async with Fetcher(settings) as fetcher``.
 
     ``transport`` replaces the guarded network stack (tests only: the address guard then only
-    sees literal IPs); ``resolver`` replaces DNS (tests map names to 127.0.0.1 with it).
+    sees literal IPs); ``resolver`` replaces DNS (tests map names to 127.0.0.1 with it);
+    ``ssl_context`` replaces the certifi trust store (a company CA bundle; it must verify).
     """
 
     def __init__(
@@ -139,6 +143,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
         rng: random.Random | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self._policy = AddressPolicy(settings)
@@ -149,7 +154,8 @@ class Fetcher:
         self._robots: dict[str, Rules] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._client = httpx.AsyncClient(
-            transport=transport or _guarded_transport(settings, self._policy, resolver),
+            transport=transport
+            or _guarded_transport(settings, self._policy, resolver, ssl_context),
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             trust_env=False,
