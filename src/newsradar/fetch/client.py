@@ -49,6 +49,8 @@ _NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "appl
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # Headers a feed's configuration may not set: they belong to the transport or to us.
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
+# Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
+_OWN_ORIGIN = "\x00own:"
 # Headers that identify a bot wall in front of the site.
 _BOT_WALLS = {"cf-mitigated": "Cloudflare", "x-datadome": "DataDome", "x-sucuri-id": "Sucuri"}
 
@@ -189,7 +191,8 @@ class Fetcher:
         extra: dict[str, str | bytes] = {"Accept": _FEED_ACCEPT}
         for name, value in (headers or {}).items():
             if name.lower() not in _RESERVED:
-                extra[name] = value
+                # Marked so a redirect to another origin drops it (it may hold an API key).
+                extra[_OWN_ORIGIN + name] = value
         if etag:
             extra["If-None-Match"] = _raw(etag)
         if last_modified:
@@ -254,9 +257,16 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
+        origin = httpx.URL(url).netloc
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
-            response_url, status, got, body = await self._exchange(current, headers, cap, mode)
+            same_origin = httpx.URL(current).netloc == origin
+            sent = {
+                k.removeprefix(_OWN_ORIGIN): v
+                for k, v in headers.items()
+                if same_origin or not k.startswith(_OWN_ORIGIN)
+            }
+            response_url, status, got, body = await self._exchange(current, sent, cap, mode)
             if status in _REDIRECTS:
                 location = got.get("location", "").strip()
                 target = str(httpx.URL(current).join(location))
@@ -337,10 +347,14 @@ class Fetcher:
     def _check_status(self, url: str, host: str, status: int, headers: dict[str, str]) -> None:
         if status in _REDIRECTS:
             if not headers.get("location", "").strip():
-                raise PermanentFetchError("http_3xx", url, f"{status} without a Location")
+                raise PermanentFetchError(
+                    "http_3xx", url, f"{status} without a Location", status=status
+                )
             return
-        if status < 400 and status != 300:
+        if status == 304 or 200 <= status < 300:
             return
+        if status < 400:
+            raise PermanentFetchError("http_3xx", url, f"answered {status}", status=status)
         retry_after = parse_retry_after(headers.get("retry-after"))
         wall = _bot_wall(headers)
         said = f"answered {status}" + (f" from a bot wall ({wall})" if wall else "")
