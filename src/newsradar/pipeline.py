@@ -215,6 +215,7 @@ async def _poll_one(
             base_url=result.final_url,
             max_entries=config.fetch.max_entries_per_feed,
             now=at,
+            time_limit=config.fetch.parse_timeout,
         )
     except ParseError as exc:
         poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
