@@ -6,7 +6,9 @@ turns library errors into one clean line and an exit code, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 
 import typer
@@ -14,12 +16,10 @@ import typer
 from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
 
-# Importing the command modules registers their commands on `app`.
-from newsradar.cli import run as _run  # noqa: F401  isort: skip
-from newsradar.cli import version as _version  # noqa: F401  isort: skip
-from newsradar.cli import sql as _sql  # noqa: F401  isort: skip
-from newsradar.cli import export as _export  # noqa: F401  isort: skip
-from newsradar.cli import shell as _shell  # noqa: F401  isort: skip
+# Every module of this package except `app` defines commands; importing it registers them.
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "app":
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["app", "main"]
 

@@ -154,6 +154,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         2,
+        "feed cadence",
+        [
+            # Median gap between a feed's entries (s): the learned poll interval and the
+            # "silent" flag are derived from it.
+            "ALTER TABLE feeds ADD COLUMN cadence_s DOUBLE",
+        ],
+    ),
+    (
+        3,
+        "story signatures for near-duplicate clustering",
+        [
+            """
+            CREATE TABLE story_signatures (
+                article_id VARCHAR PRIMARY KEY,  -- articles.id
+                story_id   VARCHAR NOT NULL,     -- articles.story_id: the story lead's id
+                signature  BLOB NOT NULL,        -- 64 little-endian uint64 MinHash values
+                shingles   INTEGER NOT NULL,     -- distinct word 5-grams in the body
+                created_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX articles_story_id ON articles (story_id)",
+        ],
+    ),
+    (
+        4,
         "views mentions and daily_counts",
         [
             # One row per mention with the joins analysts write most: the article, its outlet

@@ -14,9 +14,12 @@ from operator import itemgetter
 
 import duckdb
 
+from newsradar.config import FetchSettings
+from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedEntry, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
+from newsradar.store.stories import save_signatures
 
 # (at, stage, subject, kind, message): one row in `events` per skipped item or error.
 Event = tuple[datetime, str, str, str, str]
@@ -170,6 +173,8 @@ def write_batch(
     alerts: Sequence[AlertRow],
     events: Sequence[Event],
     now: datetime,
+    fetch: FetchSettings | None = None,
+    signatures: Sequence[SignatureRow] = (),
 ) -> int:
     """Store one batch atomically; return the number of alert rows queued.
 
@@ -195,8 +200,9 @@ def write_batch(
         _append(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] not in stored])
         _insert_new(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] in stored])
         queued = queue_alerts(con, alerts)
+        save_signatures(con, signatures, now)
         record_events(con, run_id, events)
-        save_polls(con, polls)
+        save_polls(con, polls, fetch)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
