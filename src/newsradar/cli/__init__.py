@@ -15,8 +15,10 @@ from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
 
 # Importing the command modules registers their commands on `app`.
+from newsradar.cli import feeds as _feeds  # noqa: F401  isort: skip
 from newsradar.cli import run as _run  # noqa: F401  isort: skip
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
+from newsradar.cli import alerts as _alerts  # noqa: F401  isort: skip
 from newsradar.cli import report as _report  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

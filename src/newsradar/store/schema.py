@@ -150,6 +150,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        2,
+        "feed cadence",
+        [
+            # Median gap between a feed's entries (s): the learned poll interval and the
+            # "silent" flag are derived from it.
+            "ALTER TABLE feeds ADD COLUMN cadence_s DOUBLE",
+        ],
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 
+from newsradar.config import FetchSettings
 from newsradar.models import Article, FeedEntry, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
@@ -114,6 +115,7 @@ def write_batch(
     alerts: Sequence[AlertRow],
     events: Sequence[Event],
     now: datetime,
+    fetch: FetchSettings | None = None,
 ) -> int:
     """Store one batch atomically; return the number of alert rows queued."""
     con.execute("BEGIN TRANSACTION")
@@ -139,7 +141,7 @@ def write_batch(
             )  # fmt: skip
         queued = queue_alerts(con, alerts)
         record_events(con, run_id, events)
-        save_polls(con, polls)
+        save_polls(con, polls, fetch)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
