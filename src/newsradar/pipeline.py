@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
+from newsradar.alerts.outbox import next_digest
 from newsradar.config import Config, FeedConfig, WatchConfig
 from newsradar.errors import FetchError, ParseError
 from newsradar.extract import extract_page
@@ -31,6 +32,7 @@ from newsradar.health import permanent_target
 from newsradar.identity import article_id, content_hash
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
+from newsradar.spikes import queue_spike_alerts
 from newsradar.store import open_writer
 from newsradar.store.feeds import (
     load_feed_states,
@@ -412,8 +414,12 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
 
 
 def deliver_alerts(config: Config) -> DeliveryReport:
-    """Send (or write as .eml) the digests that are due."""
-    return deliver_pending(config, now=_now())
+    """Queue today's spike alerts, then send (or write as .eml) the digests that are due."""
+    now = _now()
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        # Into each recipient's next digest; once per watch and day (the outbox's unique key).
+        queue_spike_alerts(con, config, now, due=lambda rcpt, w: next_digest(config, rcpt, w, now))
+    return deliver_pending(config, now=now)
 
 
 def finish_pass(

@@ -15,21 +15,23 @@ at most one visible duplicate, recognisable by its Message-ID.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import duckdb
 
 from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
-from newsradar.alerts.schedule import parse_timezone, retry_delay
+from newsradar.alerts.schedule import delivery_for, parse_timezone, retry_delay
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
+from newsradar.charts import digest_chart
 from newsradar.config import Config
 from newsradar.errors import (
     DeliveryBlockedError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from newsradar.spikes import describe_spikes
 from newsradar.store import alerts as outbox
 from newsradar.store import open_writer
 
@@ -108,8 +110,13 @@ def prepare_digests(
         copies.setdefault(article.story_id, []).append(article)
     names = {w.id: w.display_name for w in config.watches}
     tz = parse_timezone(config.alerts.timezone)
-    return [
-        build_digest(
+    spikes = describe_spikes(con, config, story_ids)
+    notes = {
+        sid: note.sentence(names.get(note.watch_id, note.watch_id)) for sid, note in spikes.items()
+    }
+    digests = []
+    for batch in batches:
+        digest = build_digest(
             batch.recipient,
             batch.rows,
             articles,
@@ -120,9 +127,31 @@ def prepare_digests(
             snippet_chars=config.alerts.snippet_chars,
             max_snippets=config.alerts.max_snippets,
             known_id=batch.digest_id,
+            spike_notes=notes,
         )
-        for batch in batches
-    ]
+        if digest.spikes or _periodic(config, batch):
+            watch_ids = [w for w in names if w in {r.watch_id for r in batch.rows}][:7]
+            chart = digest_chart(
+                con, watch_ids, today=(now or datetime.now(UTC)).astimezone(tz).date(),
+                tz=config.alerts.timezone, labels=names,
+            )  # fmt: skip
+            digest = replace(digest, chart=chart)
+        digests.append(digest)
+    return digests
+
+
+def _periodic(config: Config, batch: _Batch) -> bool:
+    """A daily or weekly digest (for some watch in it): those carry the 14-day chart."""
+    watches = {w.id: w for w in config.watches}
+    alerts = config.alerts
+    return any(
+        delivery_for(
+            r.recipient, watches[r.watch_id].delivery, alerts.delivery_by_recipient, alerts.delivery
+        ).every
+        in ("daily", "weekly")
+        for r in batch.rows
+        if r.watch_id in watches
+    )
 
 
 def _retry_at(config: Config, digest: Digest, now: datetime) -> datetime:
@@ -167,7 +196,7 @@ def deliver_pending(
                     outbox.note_blocked(con, ids, error=blocked)
                     pending += len(ids)
                     continue
-                if digest.story_count == 0:
+                if digest.story_count == 0 and not digest.spikes:
                     error = "the articles of these alerts are no longer in the database"
                     outbox.mark_failed(con, ids, error=error)
                     failed += len(ids)

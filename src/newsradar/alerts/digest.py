@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+from newsradar.charts import DigestChart
 from newsradar.identity import stable_id
 from newsradar.store.alerts import MatchRow, PendingAlert, StoryArticle
 
@@ -86,6 +87,10 @@ class Digest:
     alert_ids: tuple[str, ...]
     # Delivery attempts made before this one (drives the retry back-off).
     attempts: int = 0
+    # One sentence per spike alert carried ("NATO: 25 stories on Fri 20 Nov, usually 3.7 ...").
+    spikes: tuple[str, ...] = ()
+    # Stories per day of the watches covered, as an inline PNG (daily/weekly digests, spikes).
+    chart: DigestChart | None = None
 
     @property
     def story_count(self) -> int:
@@ -253,12 +258,15 @@ def build_digest(
     snippet_chars: int,
     max_snippets: int,
     known_id: str | None = None,
+    spike_notes: Mapping[str, str] | None = None,
 ) -> Digest:
     """Group the rows by story, then place each story under its first watch, newest first.
 
     ``watch_names`` maps watch id to display name in watchlist order; rows of watches no
-    longer configured are shown under their id, after the others.
+    longer configured are shown under their id, after the others. ``spike_notes`` maps the
+    ``story_id`` of spike alerts (they have no article) to the sentence that announces them.
     """
+    spike_notes = spike_notes or {}
     order = {w: i for i, w in enumerate(watch_names)}
     by_story: dict[str, list[PendingAlert]] = {}
     for row in alerts:
@@ -266,6 +274,8 @@ def build_digest(
     placed: dict[str, list[Story]] = {}
     for story_id, rows in by_story.items():
         rows.sort(key=lambda r: (order.get(r.watch_id, len(order)), r.watch_id))
+        if story_id in spike_notes:
+            continue
         lead = next((articles[r.article_id] for r in rows if r.article_id in articles), None)
         if lead is None:
             continue
@@ -311,11 +321,27 @@ def build_digest(
     names = [clean_text(n) for n in watch_names.values()]
     named = [n for n in dict.fromkeys(names) if n in fired]
     named += sorted(fired - set(named))
+    spiking = sorted(
+        {
+            (order.get(r.watch_id, len(order)), r.story_id)
+            for r in alerts
+            if r.story_id in spike_notes
+        }
+    )
+    subject = subject_for(count, named) if count or not spiking else "newsradar:"
+    if spiking:
+        spiked = dict.fromkeys(
+            clean_text(watch_names.get(r.watch_id, r.watch_id))
+            for r in sorted(alerts, key=lambda r: order.get(r.watch_id, len(order)))
+            if r.story_id in spike_notes
+        )
+        subject += ("; " if count else " ") + "spike in " + ", ".join(spiked)
     return Digest(
         id=known_id or digest_id(ids),
         recipient=recipient,
-        subject=subject_for(count, named),
+        subject=subject,
         sections=sections,
         alert_ids=ids,
         attempts=max((r.attempts for r in alerts), default=0),
+        spikes=tuple(clean_text(spike_notes[story_id]) for _, story_id in spiking),
     )

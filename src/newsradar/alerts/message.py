@@ -16,6 +16,7 @@ from email.utils import format_datetime
 
 from newsradar.alerts.digest import Digest, clean_text
 from newsradar.alerts.render import render_digest
+from newsradar.charts import embed_chart
 
 __all__ = ["build_message", "check_address", "message_id"]
 
@@ -53,4 +54,7 @@ def build_message(digest: Digest, *, sender: str, now: datetime) -> EmailMessage
     msg["X-Newsradar-Digest"] = digest.id
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    if digest.chart is not None:
+        # The HTML refers to it by Content-ID: nothing is loaded from anywhere.
+        embed_chart(msg, digest.chart)
     return msg
