@@ -114,6 +114,7 @@ class FetchSettings(_Frozen):
     allow_private_networks: bool = False
     # CIDRs exempt from the private-address block, e.g. ["127.0.0.1/32"].
     allow_networks: tuple[str, ...] = ()
+    parse_timeout: float = Field(default=10.0, gt=0, description="hard limit per feed parse, s")
 
     @field_validator("allow_networks")
     @classmethod
