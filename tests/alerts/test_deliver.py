@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
 
+from newsradar.alerts import deliver as deliver_module
 from newsradar.alerts import deliver_pending
 from newsradar.alerts.deliver import prepare_digests
 from newsradar.alerts.message import build_message
@@ -285,3 +287,23 @@ def test_a_server_that_never_answers_times_out_once_for_the_whole_pass(tmp_path:
         report = deliver_pending(config, now=NOW)
     assert (report.sent, report.retrying) == (0, 4)
     assert all("timed out" in r[6] for r in alert_rows(config))
+
+
+def test_a_digest_that_cannot_be_rendered_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = deliver_module.build_message
+
+    def broken_for_desk(digest: Any, **kwargs: Any) -> Any:
+        if digest.recipient == "desk@example.org":
+            raise RuntimeError("template bug")
+        return real(digest, **kwargs)
+
+    monkeypatch.setattr(deliver_module, "build_message", broken_for_desk)
+    config = make_config(tmp_path, alerts=TWO)
+    seed(config, [article("a1")])
+    report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (2, 2)
+    assert "could not be rendered: RuntimeError('template bug')" in report.problems[0]
+    monkeypatch.setattr(deliver_module, "build_message", real)
+    assert deliver_pending(config, now=LATER).sent == 2

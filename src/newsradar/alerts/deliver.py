@@ -198,6 +198,10 @@ def configured_recipients(config: Config) -> frozenset[str]:
     return frozenset(named)
 
 
+class _RenderError(Exception):
+    """A digest that could not be turned into a mail (never expected; reported, retried)."""
+
+
 class _Delivery:
     """One delivery run: sends digests in order and marks their rows at once."""
 
@@ -242,7 +246,10 @@ class _Delivery:
     def _send(self, digest: Digest) -> str:
         if is_channel(digest.recipient):
             return self.channels.send(digest)
-        msg = build_message(digest, sender=self.sender, now=self.now)
+        try:
+            msg = build_message(digest, sender=self.sender, now=self.now)
+        except Exception as exc:  # a bug or odd data in one digest must not stop the others
+            raise _RenderError(f"digest {digest.id} could not be rendered: {exc!r}") from exc
         return self.wire.send(msg, digest.recipient, digest.id)
 
     def deliver(self, digest: Digest) -> None:
@@ -258,6 +265,10 @@ class _Delivery:
             return self._retry(digest, self.down)
         try:
             where = self._send(digest)
+        except _RenderError as exc:
+            # Kept and retried: once the cause is fixed the alerts go out; the operator is told.
+            self.problems.append(f"{digest.recipient}: {exc}")
+            return self._retry(digest, str(exc))
         except ChannelNotReadyError as exc:
             # Only this channel waits for the operator; mail and other channels go on.
             self.problems.append(str(exc))
