@@ -46,11 +46,16 @@ def build_message(digest: Digest, *, sender: str, now: datetime) -> EmailMessage
     msg["From"] = Address("newsradar", addr_spec=sender)
     msg["To"] = Address(addr_spec=digest.recipient)
     # clean_text drops CR/LF and controls; EmailMessage would refuse them anyway.
-    msg["Subject"] = clean_text(digest.subject)
+    msg["Subject"] = clean_text(digest.subject).encode("utf-8", "replace").decode("utf-8")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(digest.id, sender)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Newsradar-Digest"] = digest.id
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    if digest.chart_png:
+        # Imported here: matplotlib is only loaded when a chart was drawn.
+        from newsradar.charts import DigestChart, embed_chart
+
+        embed_chart(msg, DigestChart(digest.chart_png, digest.chart_alt, digest.chart_cid))
     return msg
