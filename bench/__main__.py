@@ -171,6 +171,14 @@ def _pump(stream: Any, tail: deque[str]) -> None:
         tail.append(line)
 
 
+def shared_dir() -> Path | None:
+    """``$NEWSRADAR_SHARED``, else the nearest ``shared/`` with a corpus above the repository
+    (``../shared`` from a clone, ``../../shared`` from a worktree in ``/work/wt/<name>``)."""
+    if os.environ.get("NEWSRADAR_SHARED"):
+        return Path(os.environ["NEWSRADAR_SHARED"])
+    return next((p / "shared" for p in REPO.parents if (p / "shared" / "corpus").is_dir()), None)
+
+
 def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8", errors="replace")
@@ -271,6 +279,7 @@ def render(report: dict[str, Any]) -> str:
         f"| memory | {m['memory_gib']} GiB |",
         f"| Python | {m['python']} |",
         f"| OS | {m['os']} |",
+        f"| corpus | {m.get('shared', '–')} |",
         f"| load average (1, 5, 15 min) | {loads} |",
         "| packages | " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + " |",
         "",
@@ -362,10 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     timeout = args.timeout or TIMEOUT[args.quick]
     started = time.monotonic()
     info = machine()
+    # Every stage reads the corpus from the same place, wherever the checkout is.
+    env = dict(os.environ)
+    shared = shared_dir()
+    if shared is not None:
+        env["NEWSRADAR_SHARED"] = str(shared)
+    info["shared"] = str(shared) if shared else "not found"
     results: list[StageResult] = []
     for name in names:
         print(f"== bench: {name} ({'quick' if args.quick else 'full'})", file=sys.stderr)
-        results.append(run_stage(name, quick=args.quick, timeout=timeout))
+        results.append(run_stage(name, quick=args.quick, timeout=timeout, env=env))
         print(
             f"== bench: {name} {results[-1].status} in {results[-1].seconds:.0f} s", file=sys.stderr
         )

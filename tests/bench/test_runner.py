@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bench.__main__ import discover, render, run_stage
+from bench.__main__ import discover, render, run_stage, shared_dir
 
 STAGES = {
     "ok": (
@@ -112,3 +112,11 @@ def test_report_puts_ratios_first_and_keeps_failed_stages(fake_bench: dict[str, 
     assert "| [boom](#boom) | **failed** | 0 | – |" in text
     assert "ValueError: corpus file missing" in text
     assert "Test CPU, 2 cores (2 usable)" in text and "duckdb 2.0.1" in text
+
+
+def test_the_corpus_location_can_be_given_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSRADAR_SHARED", str(tmp_path))
+
+    assert shared_dir() == tmp_path
