@@ -142,11 +142,17 @@ def run_stage(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             error = f"timed out after {timeout:.0f} s and was killed"
+        except BaseException:  # Ctrl-C: the stage's session does not get the terminal's SIGINT
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         pump.join(5)
         seconds = time.monotonic() - started
         payload: dict[str, Any] = {}
-        if rows_file.exists():
+        try:
             payload = json.loads(rows_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # no rows file, or a half-written one: judged below from the exit status
     if error is None and "error" in payload:
         error = payload["error"]
     elif error is None and "rows" not in payload:

@@ -192,7 +192,25 @@ class Sample:
     cpu: float  # CPU seconds so far of every process seen in the tree
 
 
-def _sample(root: int, at: float, served: int, cpu_seen: dict[int, float]) -> Sample:
+def _role(pid: int, root: int) -> str:
+    """What a process of the run's tree is, from its command line."""
+    if pid == root:
+        return "the run process (fetch, parse, dispatch, match, store)"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "forkserver" in cmdline:
+        return "extraction workers (and their forkserver)"
+    if "prefect.server" in cmdline or "uvicorn" in cmdline:
+        return "Prefect's temporary server"
+    return "other helper processes"
+
+
+def _sample(
+    root: int, at: float, served: int, cpu_seen: dict[int, float], roles: dict[int, str]
+) -> Sample:
     """One look at the run's process tree; ``cpu_seen`` keeps each process's latest CPU time.
 
     CPU is summed per process rather than read from ``getrusage``: the extraction pool's
@@ -208,6 +226,8 @@ def _sample(root: int, at: float, served: int, cpu_seen: dict[int, float]) -> Sa
                 # utime and stime: fields 14 and 15, counted after the ")" that ends comm.
                 fields = fh.read().rsplit(")", 1)[1].split()
             cpu_seen[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+            if pid not in roles:
+                roles[pid] = _role(pid, root)
             with open(f"/proc/{pid}/status") as fh:
                 kib = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
             rss += kib * 1024
@@ -230,6 +250,8 @@ class PassRun:
     # CPU seconds (user + system) of the run's whole process tree.
     cpu: float
     samples: list[Sample] = field(default_factory=list)
+    # CPU seconds per kind of process (see _role).
+    cpu_by_role: dict[str, float] = field(default_factory=dict)
 
     @property
     def first_request(self) -> float:
@@ -301,6 +323,7 @@ def _run_pass(config: Path, server: SiteServer, env: dict[str, str], log: Path) 
     served_before = server.pages_served
     samples: list[Sample] = []
     cpu_seen: dict[int, float] = {}
+    roles: dict[int, str] = {}
     cpu_before = _children_cpu()
     with log.open("w") as out:
         started = time.time()
@@ -317,13 +340,16 @@ def _run_pass(config: Path, server: SiteServer, env: dict[str, str], log: Path) 
                 break
             except subprocess.TimeoutExpired:
                 served = server.pages_served - served_before
-                samples.append(_sample(proc.pid, time.time(), served, cpu_seen))
+                samples.append(_sample(proc.pid, time.time(), served, cpu_seen, roles))
         ended = time.time()
     output = log.read_text(errors="replace")
     requests = server.requests_since(mark)
     # Sampling misses each process's last instants; getrusage misses unwaited grandchildren.
     cpu = max(_children_cpu() - cpu_before, sum(cpu_seen.values()))
-    return PassRun(started, ended, proc.returncode, output, requests, cpu, samples)
+    by_role: dict[str, float] = {}
+    for pid, seconds in cpu_seen.items():
+        by_role[roles[pid]] = by_role.get(roles[pid], 0.0) + seconds
+    return PassRun(started, ended, proc.returncode, output, requests, cpu, samples, by_role)
 
 
 def _children_cpu() -> float:
@@ -457,6 +483,17 @@ def _rows(
             notes=f"{first.cpu - steady:.1f} CPU s were spent before the first request",
         )
     )
+    for role, seconds in sorted(first.cpu_by_role.items(), key=lambda kv: -kv[1]):
+        rows.append(
+            _row(
+                f"CPU split per article: {role} (lower is better)",
+                seconds / max(stored.articles, 1),
+                "CPU s/article",
+                baseline_name="trafilatura alone, CPU s per page",
+                baseline=bound.cpu / bound.pages,
+                notes=f"{seconds:.1f} CPU s over the whole run, cold start included",
+            )
+        )
     rows += _cold_start_split(first)
     rows.append(
         _row(
