@@ -17,6 +17,16 @@ MODULES = [
     "newsradar.health",
     "newsradar.opml",
     "newsradar.store.feeds",
+    "newsradar.normalize",
+    "newsradar.terms",
+    "newsradar.query",
+    "newsradar.match",
+    "newsradar.evaluate",
+    "newsradar.snippet",
+    "newsradar.backtest",
+    "newsradar.store.rematch",
+    "newsradar.cli.match",
+    "newsradar.cli.rematch",
 ]
 
 
