@@ -183,7 +183,7 @@ class AlertsSettings(_Frozen):
     # Apprise channels: name -> environment variable holding the channel's URL (a secret).
     channels: dict[str, str] = Field(default_factory=dict)
     # Days of the stories-per-day chart in each digest (0: no chart).
-    chart_days: int = Field(default=0, ge=0, le=366)
+    chart_days: int = Field(default=14, ge=0, le=366)
 
     @field_validator("recipients")
     @classmethod
