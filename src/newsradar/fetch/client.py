@@ -136,6 +136,7 @@ class Fetcher:
     async def fetch_page(self, url: str) -> FetchResult:
         """GET an article page (robots.txt honoured). Non-HTML answers (PDF, zip,
         octet-stream, images) raise ``PermanentFetchError(kind="unsupported_content_type")``."""
+        self._vet_url(url)  # a malformed or non-http link is a typed error, before robots.txt
         if self.settings.respect_robots:
             rules = await self._rules_for(url)
             if not rules.allows(url):
@@ -191,7 +192,7 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
-        origin = httpx.URL(url).netloc
+        origin = self._vet_url(url).netloc
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
             same_origin = httpx.URL(current).netloc == origin
