@@ -13,6 +13,7 @@ MODULES = [
     "newsradar.fetch.body",
     "newsradar.fetch.politeness",
     "newsradar.fetch.robots",
+    "newsradar.fetch.transport",
     "newsradar.feeds",
     "newsradar.health",
     "newsradar.opml",
