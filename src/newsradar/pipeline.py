@@ -30,6 +30,7 @@ from newsradar.extract import ExtractedPage
 from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
+from newsradar.health import permanent_target
 from newsradar.identity import (
     EntryKeys,
     KnownArticle,
@@ -131,6 +132,8 @@ class RunSummary:
     alerts_pending: int
     deliveries: tuple[str, ...]
     seconds: float
+    # Permanent failures ("recipient: 550 ...") and blocked delivery (TLS, AUTH) to report.
+    alert_problems: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -186,17 +189,33 @@ async def _poll_one(
                         error_message=str(exc))  # fmt: skip
         return poll, (), ((at, "fetch", feed.name, exc.kind, str(exc)),)
     etag, modified = result.headers.get("etag"), result.headers.get("last-modified")
+    moved = permanent_target(url, result)
     if result.not_modified:
-        return FeedPoll(feed.name, at, "not_modified", 304, etag, modified), (), ()
+        return (
+            FeedPoll(feed.name, at, "not_modified", 304, etag, modified, redirect_to=moved),
+            (),
+            (),
+        )
     body_hash = hashlib.sha256(result.body).hexdigest()
     if state is not None and state.body_hash == body_hash:
         return (
-            FeedPoll(feed.name, at, "unchanged", result.status, etag, modified, body_hash),
+            FeedPoll(
+                feed.name,
+                at,
+                "unchanged",
+                result.status,
+                etag,
+                modified,
+                body_hash,
+                redirect_to=moved,
+            ),
             (),
             (),
         )
     try:
-        parsed = parse_feed(
+        # In a thread: the parser worker may take up to its time limit.
+        parsed = await asyncio.to_thread(
+            parse_feed,
             feed.name,
             result.body,
             headers=result.headers,
@@ -205,13 +224,14 @@ async def _poll_one(
             now=at,
         )
     except ParseError as exc:
-        poll = FeedPoll(feed.name, at, "failed", result.status, error_class="parse_error",
+        poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
                         error_message=str(exc))  # fmt: skip
-        return poll, (), ((at, "parse", feed.name, "parse_error", str(exc)),)
+        return poll, (), ((at, "parse", feed.name, exc.kind, str(exc)),)
     events = tuple((at, "parse", feed.name, "warning", w) for w in parsed.warnings)
     poll = FeedPoll(
         feed.name, at, "ok", result.status, etag, modified, body_hash, parsed.title,
         entry_times=tuple(e.published_at for e in parsed.entries if e.published_at),
+        redirect_to=moved,
     )  # fmt: skip
     return poll, parsed.entries, events
 
@@ -398,6 +418,7 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
                 articles=articles,
                 matches=match_rows,
                 polls=polls_by_batch.get(index, []),
+                fetch=config.fetch,
                 alerts=alert_rows,
                 events=events,
                 now=now,
@@ -466,7 +487,7 @@ def finish_pass(
     failed_alerts = delivered.failed if delivered else 0
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         con.execute("BEGIN TRANSACTION")
-        save_polls(con, quiet)
+        save_polls(con, quiet, config.fetch)
         save_host_blocks(con, polled.host_blocks)
         record_events(con, ctx.run_id, polled.events)
         finish_run(
@@ -504,7 +525,8 @@ def finish_pass(
         matches_per_watch=stored.matches_per_watch,
         alerts_sent=sent,
         alerts_failed=failed_alerts,
-        alerts_pending=delivered.retrying if delivered else 0,
+        alerts_pending=(delivered.retrying + delivered.pending) if delivered else 0,
         deliveries=tuple(delivered.mails) if delivered else (),
         seconds=(finished - ctx.started_at).total_seconds(),
+        alert_problems=(delivered.problems + delivered.failures) if delivered else (),
     )
