@@ -21,7 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
+from newsradar.alerts import (
+    DeliveryReport,
+    MatchedArticle,
+    deliver_pending,
+    plan_alerts,
+    queue_spikes,
+)
 from newsradar.config import Config, FeedConfig, WatchConfig
 from newsradar.dates import choose_dates
 from newsradar.dedup import StoryIndex
@@ -222,6 +228,7 @@ async def _poll_one(
             base_url=result.final_url,
             max_entries=config.fetch.max_entries_per_feed,
             now=at,
+            time_limit=config.fetch.parse_timeout,
         )
     except ParseError as exc:
         poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
@@ -461,8 +468,10 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
 
 
 def deliver_alerts(config: Config) -> DeliveryReport:
-    """Send (or write as .eml) the digests that are due."""
-    return deliver_pending(config, now=_now())
+    """Queue spike alerts, then send (or write as .eml) the digests that are due."""
+    now = _now()
+    queue_spikes(config, now)
+    return deliver_pending(config, now=now)
 
 
 def finish_pass(
