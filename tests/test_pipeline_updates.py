@@ -105,3 +105,36 @@ def test_unchanged_page_behind_a_retitled_entry_changes_only_the_title(
     db = config.storage.database
     assert rows(db, "SELECT title FROM articles") == [("NATO ministers meet in Brussels",)]
     assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "match")]
+
+
+def test_page_over_the_time_limit_is_stored_with_the_feed_text_and_the_pass_goes_on(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    # 300,000 tiny paragraphs keep trafilatura busy for many seconds; the limit is 2 s.
+    http_server.route("/huge.html", "<html><body>" + "<p>x</p>" * 300_000, headers=HTML)
+    http_server.route("/a.html", html_page("NATO ministers meet", FIRST), headers=HTML)
+    http_server.route(
+        "/feed.xml",
+        rss(
+            [
+                ("huge", "Huge page", http_server.url("/huge.html"), "NATO summary of it."),
+                ("next", "NATO ministers meet", http_server.url("/a.html"), "Ministers met."),
+            ]
+        ),
+        headers=RSS,
+    )
+    settings = SETTINGS + "max_page_bytes = 5000000\n[extract]\nworkers = 1\ntimeout = 2\n"
+    feeds = feeds_toml(("wire", http_server.url("/feed.xml")))
+    config = load_config(
+        write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST, settings=settings)
+    )
+
+    summary = run_pass(config)
+
+    db = config.storage.database
+    assert summary.articles_stored == 2
+    stored = rows(db, "SELECT guid, status, text_source, text FROM articles ORDER BY guid")
+    assert stored[0] == ("huge", "extract_timeout", "feed", "NATO summary of it.")
+    assert stored[1][:3] == ("next", "ok", "page")
+    assert "Officials said a joint statement" in str(stored[1][3])
+    assert rows(db, "SELECT kind FROM events WHERE stage = 'extract'") == [("extract_timeout",)]
