@@ -13,7 +13,8 @@ The tree::
     ├── ExtractError                    a page that could not be extracted (permanent)
     ├── StoreError                      database problems
     │   ├── StoreLockedError            another process holds the DuckDB file (transient)
-    │   └── QueryRefusedError           user SQL that is not allowed (permanent)
+    │   ├── QueryRefusedError           user SQL that is not allowed (permanent)
+    │   └── QueryTimeoutError           user SQL interrupted at its time limit
     ├── AlertDeliveryError              a mail that could not be delivered
     │   ├── TransientDeliveryError      4xx, connection lost, timeout: retried with back-off
     │   ├── PermanentDeliveryError      5xx for the recipient or the message: marked failed
@@ -37,6 +38,7 @@ __all__ = [
     "PermanentDeliveryError",
     "PermanentFetchError",
     "QueryRefusedError",
+    "QueryTimeoutError",
     "RunLockedError",
     "StoreError",
     "StoreLockedError",
@@ -152,6 +154,10 @@ class StoreLockedError(StoreError, Transient):
 
 class QueryRefusedError(StoreError):
     """User SQL that newsradar will not run (writes, file access, settings)."""
+
+
+class QueryTimeoutError(StoreError):
+    """User SQL that ran longer than its time limit and was interrupted."""
 
 
 class AlertDeliveryError(NewsradarError):

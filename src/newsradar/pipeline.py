@@ -18,21 +18,37 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
-from newsradar.alerts.outbox import next_digest
+from newsradar.alerts import (
+    DeliveryReport,
+    MatchedArticle,
+    deliver_pending,
+    plan_alerts,
+    queue_spikes,
+)
 from newsradar.config import Config, FeedConfig, WatchConfig
-from newsradar.errors import FetchError, ParseError
-from newsradar.extract import extract_page
+from newsradar.dates import choose_dates
+from newsradar.dedup import StoryIndex
+from newsradar.errors import ExtractError, FetchError, ParseError
+from newsradar.extract import ExtractedPage
+from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
 from newsradar.health import permanent_target
-from newsradar.identity import article_id, content_hash
+from newsradar.identity import (
+    EntryKeys,
+    KnownArticle,
+    KnownKeys,
+    article_id,
+    classify_entry,
+    content_hash,
+    preferred_url,
+    shared_links,
+)
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
-from newsradar.spikes import queue_spike_alerts
 from newsradar.store import open_writer
 from newsradar.store.feeds import (
     load_feed_states,
@@ -41,14 +57,13 @@ from newsradar.store.feeds import (
     save_polls,
     sync_feeds,
 )
+from newsradar.store.stories import known_articles, load_signatures
 from newsradar.store.writer import (
     Event,
     MatchRow,
-    SeenKeys,
     WatchRow,
     finish_run,
     record_events,
-    seen_keys,
     start_run,
     sync_watches,
     write_batch,
@@ -68,6 +83,10 @@ __all__ = [
     "poll_feeds",
     "store_entries",
 ]
+
+
+# A copy published this long after the lead still joins its story.
+STORY_WINDOW = timedelta(days=7)
 
 
 def _now() -> datetime:
@@ -209,6 +228,7 @@ async def _poll_one(
             base_url=result.final_url,
             max_entries=config.fetch.max_entries_per_feed,
             now=at,
+            time_limit=config.fetch.parse_timeout,
         )
     except ParseError as exc:
         poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
@@ -240,21 +260,25 @@ def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
 
     results, blocks = asyncio.run(poll_all())
     candidates = [e for _, entries, _ in results for e in entries]
-    seen = SeenKeys(frozenset(), frozenset())
+    # --- identity: new, update or seen, by guid, canonical URL and content (identity.py) ---
+    keys = [EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title) for e in candidates]
+    known = KnownKeys()
     if candidates:
         with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-            seen = seen_keys(con, candidates)
+            known = KnownKeys.of(known_articles(con, keys))
+    shared = shared_links(keys)
     fresh: list[FeedEntry] = []
-    this_pass: set[tuple[str, str]] = set()
-    urls: set[str] = set()
-    for entry in candidates:
-        if seen.seen(entry) or (entry.feed_id, entry.guid) in this_pass:
+    for entry, key in zip(candidates, keys, strict=True):
+        is_shared = (key.feed_id, key.canonical_url) in shared or known.link_shared(key)
+        verdict = classify_entry(key, known, shared_link=is_shared)
+        # Updates (an edited headline) are not re-fetched yet: they count as seen.
+        if verdict.kind != "new":
             continue
-        if entry.canonical_url and entry.canonical_url in urls:
-            continue
-        this_pass.add((entry.feed_id, entry.guid))
-        if entry.canonical_url:
-            urls.add(entry.canonical_url)
+        known.add(KnownArticle(verdict.article_id, key.feed_id, key.guid, key.canonical_url,
+                               key.title, ""))  # fmt: skip
+        if is_shared:
+            # The link every item shares is not this item's article: keep the feed's text.
+            entry = replace(entry, flags=(*entry.flags, "shared_link"))
         fresh.append(entry)
     new_per_feed = Counter(e.feed_id for e in fresh)
     polls = tuple(replace(p, new_items=new_per_feed[p.feed_id]) for p, _, _ in results)
@@ -263,28 +287,40 @@ def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
 
 
 def _build_article(
-    config: Config, entry: FeedEntry, page: FetchResult | FetchError | None, now: datetime
+    config: Config,
+    entry: FeedEntry,
+    page: FetchResult | FetchError | None,
+    extracted: ExtractedPage | ExtractError | None,
+    now: datetime,
 ) -> tuple[Article, list[Event]]:
     events: list[Event] = []
     status, reason, text, source = "ok", None, "", "page"
     title, author, language, site = entry.title, entry.author, None, None
-    published, date_source = entry.published_at, "feed" if entry.published_at else None
+    canonical = entry.canonical_url
+    page_dates: tuple[datetime | None, str | None, datetime | None, str | None] = (None,) * 4
     if isinstance(page, FetchError):
         status, reason = page.kind, str(page)
         events.append((now, "fetch", entry.url, page.kind, str(page)))
-    elif page is not None:
-        extracted = extract_page(
-            page.body, page.final_url, content_type=page.headers.get("content-type")
-        )
-        text = extracted.text
+    elif isinstance(extracted, ExtractError):
+        status, reason = extracted.kind, str(extracted)
+        events.append((now, "extract", entry.url, extracted.kind, str(extracted)))
+    elif page is not None and extracted is not None:
+        # A consent wall or paywall has text, but not the article's: use the feed's.
+        text = extracted.text if extracted.status == "ok" else ""
+        if extracted.status != "ok":
+            status, reason = extracted.status, extracted.reason
+            events.append((now, "extract", entry.url, status, f"{status}: {reason}"))
         title = title or (extracted.title or "")
         author, language, site = author or extracted.author, extracted.language, extracted.site_name
-        if published is None and extracted.date:
-            try:
-                published = datetime.fromisoformat(extracted.date).replace(tzinfo=UTC)
-                date_source = "page"
-            except ValueError:
-                pass
+        canonical = preferred_url(entry.url, extracted.canonical_url) or canonical
+        page_dates = (
+            extracted.published_at,
+            extracted.published_source,
+            extracted.updated_at,
+            extracted.updated_source,
+        )
+    elif "shared_link" in entry.flags:
+        status, reason = "partial_text", "every item of the feed has this link; using the summary"
     else:
         status, reason = "partial_text", "entry has no link"
     if not text.strip():
@@ -292,14 +328,16 @@ def _build_article(
         if status == "ok":
             status, reason = "partial_text", "extraction found no body; using the feed summary"
             events.append((now, "extract", entry.url, "partial_text", reason))
+    dates = choose_dates(entry.published_at, entry.updated_at, *page_dates, now=now)
     art_id = article_id(entry.feed_id, entry.guid)
     article = Article(
         id=art_id, feed_id=entry.feed_id, guid=entry.guid, url=entry.url,
-        canonical_url=entry.canonical_url, title=title, text=text, fetched_at=now,
+        canonical_url=canonical, title=title, text=text, fetched_at=now,
         summary=entry.summary, author=author, language=language, site_name=site,
-        published_at=published, updated_at=entry.updated_at, date_source=date_source,
+        published_at=dates.published_at, updated_at=dates.updated_at,
+        date_source=dates.published_source,
         text_source=source, status=status, reason=reason, content_hash=content_hash(text),
-        story_id=art_id, flags=entry.flags,
+        story_id=art_id, flags=entry.flags + dates.flags,
     )  # fmt: skip
     return article, events
 
@@ -308,7 +346,7 @@ async def _fetch_pages(
     fetcher: Fetcher, entries: Sequence[FeedEntry]
 ) -> list[FetchResult | FetchError | None]:
     async def one(entry: FeedEntry) -> FetchResult | FetchError | None:
-        if not entry.url:
+        if not entry.url or "shared_link" in entry.flags:
             return None
         try:
             return await fetcher.fetch_page(entry.url)
@@ -355,9 +393,20 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
     ) -> None:
         now = _now()
         t0 = time.monotonic()
-        built = [_build_article(config, e, p, now) for e, p in zip(batch, pages, strict=True)]
+        # --- extraction: in worker processes with hard time and memory limits ---
+        jobs = [
+            ExtractJob(str(i), p.body, p.final_url, p.headers.get("content-type"))
+            for i, p in enumerate(pages)
+            if isinstance(p, FetchResult)
+        ]
+        extracted = dict(pool.extract_many(jobs))
+        built = [
+            _build_article(config, e, p, extracted.get(str(i)), now)
+            for i, (e, p) in enumerate(zip(batch, pages, strict=True))
+        ]
         t1 = time.monotonic()
-        articles = [a for a, _ in built]
+        # --- story ids: near-duplicates join the story of the first copy seen ---
+        articles = [replace(a, story_id=story_index.assign(a.id, a.text)[0]) for a, _ in built]
         events = [ev for _, evs in built for ev in evs]
         match_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
@@ -380,6 +429,7 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
                 alerts=alert_rows,
                 events=events,
                 now=now,
+                signatures=story_index.take_new(),
             )
         timings["extract"] += t1 - t0
         timings["match"] += t2 - t1
@@ -400,7 +450,11 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
                 await asyncio.to_thread(process, index, batch, pages)
 
     if batches:
-        asyncio.run(run_batches())
+        with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+            since = ctx.started_at - STORY_WINDOW
+            story_index = StoryIndex.load(load_signatures(con, since=since))
+        with ExtractorPool(config.extract) as pool:
+            asyncio.run(run_batches())
     return StoreResult(
         articles=totals["articles"],
         matches=totals["matches"],
@@ -414,11 +468,9 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
 
 
 def deliver_alerts(config: Config) -> DeliveryReport:
-    """Queue today's spike alerts, then send (or write as .eml) the digests that are due."""
+    """Queue spike alerts, then send (or write as .eml) the digests that are due."""
     now = _now()
-    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        # Into each recipient's next digest; once per watch and day (the outbox's unique key).
-        queue_spike_alerts(con, config, now, due=lambda rcpt, w: next_digest(config, rcpt, w, now))
+    queue_spikes(config, now)
     return deliver_pending(config, now=now)
 
 

@@ -16,7 +16,6 @@ from email.utils import format_datetime
 
 from newsradar.alerts.digest import Digest, clean_text
 from newsradar.alerts.render import render_digest
-from newsradar.charts import embed_chart
 
 __all__ = ["build_message", "check_address", "message_id"]
 
@@ -54,7 +53,9 @@ def build_message(digest: Digest, *, sender: str, now: datetime) -> EmailMessage
     msg["X-Newsradar-Digest"] = digest.id
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    if digest.chart is not None:
-        # The HTML refers to it by Content-ID: nothing is loaded from anywhere.
-        embed_chart(msg, digest.chart)
+    if digest.chart_png:
+        # Imported here: matplotlib is only loaded when a chart was drawn.
+        from newsradar.charts import DigestChart, embed_chart
+
+        embed_chart(msg, DigestChart(digest.chart_png, digest.chart_alt, digest.chart_cid))
     return msg

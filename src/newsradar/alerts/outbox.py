@@ -6,7 +6,7 @@ Pure: the pipeline stores the rows in the same transaction as the matches that c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from newsradar.identity import stable_id
 from newsradar.models import Article
 from newsradar.store.alerts import AlertRow
 
-__all__ = ["AlertRow", "MatchedArticle", "alert_id", "next_digest", "plan_alerts"]
+__all__ = ["AlertRow", "MatchedArticle", "alert_id", "due_function", "plan_alerts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +34,18 @@ def alert_id(recipient: str, watch_id: str, story_id: str, kind: str) -> str:
     return stable_id("alert", recipient, watch_id, story_id, kind)
 
 
-def next_digest(config: Config, recipient: str, watch: WatchConfig, now: datetime) -> datetime:
-    """When ``recipient``'s next digest for ``watch`` goes out (its delivery mode's next slot)."""
+def due_function(config: Config, now: datetime) -> Callable[[str, WatchConfig], datetime]:
+    """``due(recipient, watch)``: the recipient's next digest slot for that watch's alerts."""
     alerts = config.alerts
-    mode = delivery_for(recipient, watch.delivery, alerts.delivery_by_recipient, alerts.delivery)
-    return next_due(mode, now, parse_timezone(alerts.timezone))
+    tz = parse_timezone(alerts.timezone)
+
+    def due(recipient: str, watch: WatchConfig) -> datetime:
+        mode = delivery_for(
+            recipient, watch.delivery, alerts.delivery_by_recipient, alerts.delivery
+        )
+        return next_due(mode, now, tz)
+
+    return due
 
 
 def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime) -> list[AlertRow]:
@@ -48,6 +55,7 @@ def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime
     configuration is skipped. ``due_at`` is the recipient's next digest slot.
     """
     alerts = config.alerts
+    due = due_function(config, now)
     watches = {w.id: w for w in config.watches}
     rows: dict[tuple[str, str, str, str], AlertRow] = {}
     for item in matched:
@@ -69,6 +77,6 @@ def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime
                     article_id=item.article.id,
                     kind=kind,
                     created_at=now,
-                    due_at=next_digest(config, recipient, watch, now),
+                    due_at=due(recipient, watch),
                 )
     return list(rows.values())
