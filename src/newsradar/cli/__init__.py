@@ -16,6 +16,7 @@ from newsradar.errors import ConfigError, NewsradarError
 
 # Importing the command modules registers their commands on `app`.
 from newsradar.cli import run as _run  # noqa: F401  isort: skip
+from newsradar.cli import serve as _serve  # noqa: F401  isort: skip
 from newsradar.cli import version as _version  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

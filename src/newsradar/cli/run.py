@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from newsradar.cli.app import ConfigDir, app, console
+from newsradar.cli.progress import pass_progress
 from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
 from newsradar.prefect_env import configure_prefect
@@ -61,5 +62,7 @@ def run(
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
-    print_summary(ingest(str(config)))
+    with pass_progress(console):
+        summary = ingest(str(config))
+    print_summary(summary)
     return 0
