@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from flows.deployments import build_deployments
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy, StateType
@@ -57,3 +58,21 @@ def test_a_run_that_finds_one_running_is_cancelled(config_dir: Path) -> None:
     assert started.state is not None and started.state.type == StateType.PENDING
     assert collided.state is not None and collided.state.type == StateType.CANCELLED
     assert "concurrency limit" in (collided.state.message or "")
+
+
+def test_prefect_yaml_declares_the_same_deployments() -> None:
+    root = Path(__file__).resolve().parents[2]
+    spec = yaml.safe_load((root / "prefect.yaml").read_text())
+    defaults = load_config(root / "config")
+    served = build_deployments(root / "config", schedules_of(defaults))
+
+    declared = {d["name"]: d for d in spec["deployments"]}
+    assert set(declared) == {d.name for d in served}
+    for deployment in served:
+        entry = declared[deployment.name]
+        path, func = entry["entrypoint"].split(":")
+        assert (root / path).is_file() and func == deployment.name
+        assert entry["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+        assert entry["schedules"] == [
+            {"cron": getattr(defaults.schedule, deployment.name), "timezone": "UTC"}
+        ]
