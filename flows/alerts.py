@@ -18,6 +18,7 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.monitor import kv, md_escape
 from newsradar.runlock import run_lock
+from newsradar.shutdown import deferred_termination
 
 __all__ = ["LOCK_WAIT", "alerts"]
 
@@ -34,7 +35,8 @@ LOCK_WAIT = 600.0
     retry_condition_fn=retry_transient,
 )
 def deliver(config: Config) -> pipeline.DeliveryReport:
-    return pipeline.deliver_alerts(config)
+    with deferred_termination():  # never a mail sent but not marked sent
+        return pipeline.deliver_alerts(config)
 
 
 @flow(name="alerts", log_prints=False)

@@ -21,6 +21,7 @@ from newsradar.identity import article_id
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
 from newsradar.runlock import run_lock
+from newsradar.shutdown import deferred_termination
 
 __all__ = ["ingest"]
 
@@ -47,7 +48,8 @@ DELAYS = [2.0, 10.0]
     retry_condition_fn=retry_transient,
 )
 def begin_pass(config: Config) -> pipeline.PassContext:
-    return pipeline.begin_pass(config)
+    with deferred_termination():  # a cancelled run still finishes its transaction
+        return pipeline.begin_pass(config)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -78,7 +80,8 @@ def store_entries(
     retry_condition_fn=retry_transient,
 )
 def deliver_alerts(config: Config) -> pipeline.DeliveryReport:
-    return pipeline.deliver_alerts(config)
+    with deferred_termination():  # never a mail sent but not marked sent
+        return pipeline.deliver_alerts(config)
 
 
 @task(
@@ -97,9 +100,10 @@ def finish_pass(
     delivered: pipeline.DeliveryReport,
     deliver_seconds: float,
 ) -> pipeline.RunSummary:
-    return pipeline.finish_pass(
-        config, ctx, polled, stored, delivered, deliver_seconds=deliver_seconds
-    )
+    with deferred_termination():
+        return pipeline.finish_pass(
+            config, ctx, polled, stored, delivered, deliver_seconds=deliver_seconds
+        )
 
 
 @task(name="report-pass", cache_policy=NO_CACHE)

@@ -15,6 +15,7 @@ from newsradar.config import Config, load_config
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
 from newsradar.runlock import run_lock
+from newsradar.shutdown import deferred_termination
 
 __all__ = ["maintenance"]
 
@@ -28,7 +29,8 @@ __all__ = ["maintenance"]
     retry_condition_fn=retry_transient,
 )
 def checkpoint_and_health(config: Config) -> MaintenanceReport:
-    return run_maintenance(config)
+    with deferred_termination():
+        return run_maintenance(config)
 
 
 @flow(name="maintenance", log_prints=False)
