@@ -41,3 +41,19 @@ def test_invalid_configuration_names_file_key_and_fix(
         load_config(directory)
     assert needle in str(info.value)
     assert str(directory) in str(info.value)
+
+
+def test_every_settings_key_is_documented() -> None:
+    from newsradar.config import FeedConfig, Settings, WatchConfig
+
+    doc = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    missing = [
+        f"[{section}] {key}"
+        for section, field in Settings.model_fields.items()
+        for key in getattr(field.annotation, "model_fields", None)
+        or field.annotation.__args__[0].model_fields  # type: ignore[union-attr]
+        if f"`{key}`" not in doc
+    ]
+    missing += [f"feed.{k}" for k in FeedConfig.model_fields if f"{k} =" not in doc]
+    missing += [f"watch.{k}" for k in WatchConfig.model_fields if f"{k} =" not in doc]
+    assert missing == []

@@ -11,9 +11,8 @@ import pytest
 from rich.console import Console
 
 from newsradar import pipeline
-from newsradar.cli.progress import pass_progress
 from newsradar.config import load_config
-from newsradar.progress import current
+from newsradar.progress import current, pass_progress
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST, serve_seed

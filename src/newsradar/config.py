@@ -20,7 +20,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from newsradar.errors import ConfigError
 
@@ -33,6 +40,7 @@ __all__ = [
     "ScheduleSettings",
     "SmtpSettings",
     "StorageSettings",
+    "TrendsSettings",
     "WatchConfig",
     "load_config",
     "load_feeds",
@@ -46,6 +54,20 @@ WATCHLIST_FILE = "watchlist.toml"
 PASSWORD_ENV = "NEWSRADAR_SMTP_PASSWORD"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _address(value: str) -> str:
+    # Imported late: the alerts package imports this module.
+    from newsradar.alerts.message import check_address
+
+    return check_address(value)
+
+
+def _delivery_mode(value: str) -> str:
+    from newsradar.alerts.schedule import parse_delivery
+
+    parse_delivery(value)
+    return value
 
 
 class _Frozen(BaseModel):
@@ -115,6 +137,20 @@ class SmtpSettings(_Frozen):
         """The password, read from the environment at the moment it is needed."""
         return os.environ.get(PASSWORD_ENV) or None
 
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
+
+    @model_validator(mode="after")
+    def _auth_needs_tls(self) -> SmtpSettings:
+        if self.username and self.tls == "none":
+            raise ValueError(
+                "username with tls = 'none' would send the password in clear text;"
+                " use tls = 'starttls' or 'implicit', or remove username"
+            )
+        return self
+
 
 class AlertsSettings(_Frozen):
     outbox_dir: Path = Path("data/outbox")
@@ -128,6 +164,40 @@ class AlertsSettings(_Frozen):
     snippet_chars: int = Field(default=160, ge=20, le=2000)
     # Per-recipient delivery mode overrides, address -> mode.
     delivery_by_recipient: dict[str, str] = Field(default_factory=dict)
+    # Back-off of temporary delivery failures: base, 2*base, 4*base ... up to the cap (s).
+    retry_backoff: float = Field(default=300.0, ge=0)
+    retry_backoff_cap: float = Field(default=21_600.0, ge=0)
+    # Snippets shown per story, and stories per mail (the rest go in the next digest).
+    max_snippets: int = Field(default=3, ge=1, le=50)
+    max_stories: int = Field(default=100, ge=1, le=10_000)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_address(v) for v in value)
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, value: str | None) -> str | None:
+        return None if value is None else _address(value)
+
+    @field_validator("delivery")
+    @classmethod
+    def _delivery(cls, value: str) -> str:
+        return _delivery_mode(value)
+
+    @field_validator("delivery_by_recipient")
+    @classmethod
+    def _delivery_by(cls, value: dict[str, str]) -> dict[str, str]:
+        return {_address(k): _delivery_mode(v) for k, v in value.items()}
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from newsradar.alerts.schedule import parse_timezone
+
+        parse_timezone(value)
+        return value
 
 
 class ScheduleSettings(_Frozen):
@@ -139,6 +209,15 @@ class ScheduleSettings(_Frozen):
     server_port: int = Field(default=4200, gt=0, lt=65536)
     # Mail [alerts] operator when no pass has stored an article for this long; 0 disables.
     stale_hours: float = Field(default=24.0, ge=0)
+
+
+class TrendsSettings(_Frozen):
+    """Spike detection: a day is a spike when its story count exceeds mean + k * stdev of the
+    ``baseline_days`` days before it and is at least ``min_count`` (so 1 -> 3 is not a spike)."""
+
+    k: float = Field(default=3.0, ge=0)
+    min_count: int = Field(default=5, ge=1)
+    baseline_days: int = Field(default=14, ge=3, le=366)
 
 
 class FeedConfig(_Frozen):
@@ -185,6 +264,16 @@ class WatchConfig(_Frozen):
     def display_name(self) -> str:
         return self.name or self.id
 
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_address(v) for v in value)
+
+    @field_validator("delivery")
+    @classmethod
+    def _delivery(cls, value: str | None) -> str | None:
+        return None if value is None else _delivery_mode(value)
+
 
 class Settings(_Frozen):
     storage: StorageSettings = StorageSettings()
@@ -193,6 +282,7 @@ class Settings(_Frozen):
     alerts: AlertsSettings = AlertsSettings()
     smtp: SmtpSettings | None = None
     schedule: ScheduleSettings = ScheduleSettings()
+    trends: TrendsSettings = TrendsSettings()
 
 
 class Config(_Frozen):
@@ -205,6 +295,7 @@ class Config(_Frozen):
     alerts: AlertsSettings
     smtp: SmtpSettings | None
     schedule: ScheduleSettings
+    trends: TrendsSettings = TrendsSettings()
     feeds: tuple[FeedConfig, ...]
     watches: tuple[WatchConfig, ...]
 
@@ -312,6 +403,7 @@ def load_config(directory: Path | str = "config") -> Config:
         alerts=settings.alerts,
         smtp=settings.smtp,
         schedule=settings.schedule,
+        trends=settings.trends,
         feeds=load_feeds(directory / FEEDS_FILE),
         watches=load_watchlist(directory / WATCHLIST_FILE),
     )

@@ -9,11 +9,16 @@ The tree::
     │   ├── TransientFetchError         timeout, connection, 5xx, 429: retried with back-off
     │   └── PermanentFetchError         404, blocked address, not a feed: recorded, not retried
     ├── ParseError                      a feed that could not be parsed at all (permanent)
+    │   └── ParseTimeoutError           the parser was stopped at its time limit
     ├── ExtractError                    a page that could not be extracted (permanent)
     ├── StoreError                      database problems
     │   ├── StoreLockedError            another process holds the DuckDB file (transient)
-    │   └── QueryRefusedError           user SQL that is not allowed (permanent)
+    │   ├── QueryRefusedError           user SQL that is not allowed (permanent)
+    │   └── QueryTimeoutError           user SQL interrupted at its time limit
     ├── AlertDeliveryError              a mail that could not be delivered
+    │   ├── TransientDeliveryError      4xx, connection lost, timeout: retried with back-off
+    │   ├── PermanentDeliveryError      5xx for the recipient or the message: marked failed
+    │   └── DeliveryBlockedError        TLS or AUTH refused: fail closed, alerts stay pending
     └── RunLockedError                  another pass is already writing (transient)
 
 Retries are decided by type: anything that is a :class:`Transient` may succeed later.
@@ -24,16 +29,21 @@ from __future__ import annotations
 __all__ = [
     "AlertDeliveryError",
     "ConfigError",
+    "DeliveryBlockedError",
     "ExtractError",
     "FetchError",
     "NewsradarError",
     "ParseError",
+    "ParseTimeoutError",
+    "PermanentDeliveryError",
     "PermanentFetchError",
     "QueryRefusedError",
+    "QueryTimeoutError",
     "RunLockedError",
     "StoreError",
     "StoreLockedError",
     "Transient",
+    "TransientDeliveryError",
     "TransientFetchError",
     "WatchlistError",
     "is_transient",
@@ -80,7 +90,9 @@ class FetchError(NewsradarError):
     ``kind`` is one of the error classes stored in feed health: ``dns``, ``connect``,
     ``timeout``, ``deadline_exceeded``, ``tls_error``, ``http_4xx``, ``http_5xx``,
     ``too_large``, ``not_a_feed``, ``blocked_address``, ``bad_scheme``,
-    ``too_many_redirects``, ``robots``, ``unsupported_content_type``.
+    ``too_many_redirects``, ``robots``, ``unsupported_content_type``, ``dns``, ``connect``,
+    ``rate_limited`` (429 or a host-wide Retry-After in force), ``http_3xx``, ``bad_url``,
+    ``decode_error`` (a Content-Encoding that does not decode), ``protocol_error``.
     """
 
     def __init__(self, kind: str, url: str, message: str, *, status: int | None = None) -> None:
@@ -112,7 +124,15 @@ class PermanentFetchError(FetchError):
 
 
 class ParseError(NewsradarError):
-    """A feed document that yielded nothing usable."""
+    """A feed document that yielded nothing usable (``kind`` ``parse_error``)."""
+
+    kind = "parse_error"
+
+
+class ParseTimeoutError(ParseError):
+    """The feed parser ran past its per-feed time limit and was stopped (``parse_timeout``)."""
+
+    kind = "parse_timeout"
 
 
 class ExtractError(NewsradarError):
@@ -136,9 +156,33 @@ class QueryRefusedError(StoreError):
     """User SQL that newsradar will not run (writes, file access, settings)."""
 
 
+class QueryTimeoutError(StoreError):
+    """User SQL that ran longer than its time limit and was interrupted."""
+
+
 class AlertDeliveryError(NewsradarError):
     """A mail could not be delivered."""
 
 
 class RunLockedError(NewsradarError, Transient):
     """Another monitoring pass holds the run lock."""
+
+
+class TransientDeliveryError(AlertDeliveryError, Transient):
+    """The mail may go through later: 4xx, a dropped connection, a timeout."""
+
+    def __init__(self, message: str, *, server_down: bool = False) -> None:
+        # True when the server could not be reached at all: later mails of the pass would fail too.
+        self.server_down = server_down
+        super().__init__(message)
+
+
+class PermanentDeliveryError(AlertDeliveryError):
+    """The server refused this recipient or this message for good (5xx)."""
+
+
+class DeliveryBlockedError(AlertDeliveryError):
+    """We refused to deliver: TLS could not be verified, AUTH failed or would go in clear text.
+
+    Nothing is sent and the alerts stay pending until the operator fixes the configuration.
+    """

@@ -1,36 +1,277 @@
-"""Feed parsing: bytes and headers in, entries with a stable identity out (feedparser)."""
+"""Parse feed documents into entries with a stable identity. Bytes in, dataclasses out.
+
+    parsed = parse_feed("dw-asia", result.body, headers=result.headers,
+                        base_url=result.final_url, max_entries=cfg.fetch.max_entries_per_feed)
+
+feedparser only ever sees bytes (wrapped in a file object: given a plain string or bytes it
+may open a URL or a local path) plus the response headers, and it runs in a worker process
+that is killed at the per-feed time limit: feedparser has no timeout of its own and some
+inputs (a pathological author field) keep its regexes busy for seconds.
+"""
 
 from __future__ import annotations
 
-import calendar
+import atexit
+import io
+import multiprocessing
+import re
+import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from time import struct_time
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
-import lxml.html
 
-from newsradar.errors import ParseError
+from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
 from newsradar.models import FeedEntry, ParsedFeed
 
-__all__ = ["parse_feed"]
+__all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
+
+DEFAULT_TIME_LIMIT = 10.0
+# Address-space cap of a parser worker: a hostile feed ends in MemoryError, not in the OOM killer.
+WORKER_MEMORY = 1 << 30
+MAX_TITLE = 1_000
+MAX_SUMMARY = 20_000
+# Dates before this are placeholders (1970, 0001) rather than publication dates.
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+# A little clock skew is normal; more than this in the future is not a real date.
+FUTURE_SLACK = timedelta(days=1)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
 
 
-def _plain(html: str) -> str:
-    if not html or "<" not in html:
-        return html.strip()
-    try:
-        return " ".join(lxml.html.fromstring(html).text_content().split())
-    except Exception:
-        return html.strip()
+class _TextExtractor(HTMLParser):
+    _SKIP = frozenset({"script", "style", "template", "noscript"})
+    _BREAKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
 
 
-def _date(entry: Any, key: str) -> datetime | None:
-    value = dict.get(entry, key)  # plain lookup: no feedparser fallback mapping
-    if not value:
+def _clean(text: str, limit: int) -> str:
+    """Valid Unicode, no control characters, whitespace collapsed, length capped."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
+    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()[:limit]
+
+
+def html_to_text(markup: str, limit: int = MAX_SUMMARY) -> str:
+    """Plain text of an HTML fragment (scripts and styles dropped, entities decoded)."""
+    if "<" not in markup and "&" not in markup:
+        return _clean(markup, limit)
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    return _clean("".join(parser.parts), limit)
+
+
+def _date(value: struct_time | None, now: datetime, flags: list[str], name: str) -> datetime | None:
+    if value is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    try:
+        when = datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        flags.append(f"{name}_invalid")
+        return None
+    if when > now + FUTURE_SLACK:
+        flags.append(f"{name}_clamped")
+        return now
+    if when < EARLIEST:
+        flags.append(f"{name}_implausible")
+        return None
+    return when
+
+
+def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
+    link = _clean(str(entry.get("link") or ""), 4_000)
+    if link and base_url:
+        link = urljoin(base_url, link)
+    if link and not re.match(r"^https?://", link, re.I):
+        flags.append("unsafe_link")  # javascript:, data:, file: ... never fetched
+        return ""
+    return link
+
+
+def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> FeedEntry:
+    flags: list[str] = []
+    title = _clean(str(raw.get("title") or ""), MAX_TITLE)
+    if raw.get("title_detail", {}).get("type") == "text/html":
+        title = html_to_text(title, MAX_TITLE)
+    summary_html = str(raw.get("summary") or "")
+    if not summary_html and raw.get("content"):
+        summary_html = str(raw["content"][0].get("value") or "")
+    link = _link(raw, base_url, flags)
+    guid = _clean(str(raw.get("id") or ""), 2_000)
+    summary = html_to_text(summary_html)
+    if not guid:
+        basis = (link, title) if link or title else (summary,)
+        guid = "urn:newsradar:" + stable_id("entry", *basis)
+        flags.append("guid_synthesized")
+    author = _clean(str(raw.get("author") or ""), 200) or None
+    return FeedEntry(
+        feed_id=feed_id,
+        guid=guid,
+        url=link,
+        canonical_url=canonical_url(link) if link else "",
+        title=title,
+        summary=summary,
+        author=author,
+        # dict.get: feedparser's own .get maps updated<->published with a DeprecationWarning.
+        published_at=_date(dict.get(raw, "published_parsed"), now, flags, "published"),
+        updated_at=_date(dict.get(raw, "updated_parsed"), now, flags, "updated"),
+        flags=tuple(flags),
+    )
+
+
+def _dedupe(entries: list[FeedEntry], warnings: list[str]) -> list[FeedEntry]:
+    """A guid repeated in one feed: identical items collapse (with a warning), different
+    items keep the guid plus a suffix so neither is lost."""
+    seen: dict[str, FeedEntry] = {}
+    out: list[FeedEntry] = []
+    for entry in entries:
+        first = seen.get(entry.guid)
+        if first is None:
+            seen[entry.guid] = entry
+            out.append(entry)
+            continue
+        if (first.url, first.title, first.summary) == (entry.url, entry.title, entry.summary):
+            warnings.append(f"entry {entry.guid!r} appears twice; kept one")
+            continue
+        guid = f"{entry.guid}#{stable_id(entry.url, entry.title, entry.summary)[:12]}"
+        fixed = replace(entry, guid=guid, flags=(*entry.flags, "guid_repeated"))
+        seen[guid] = fixed
+        out.append(fixed)
+    links: dict[str, int] = {}
+    for entry in out:
+        links[entry.canonical_url] = links.get(entry.canonical_url, 0) + 1
+    # Every item sharing one <link> (skx/rss2email#111): the URL is no identity here.
+    return [
+        replace(e, flags=(*e.flags, "shared_link"))
+        if e.canonical_url and links[e.canonical_url] > 1
+        else e
+        for e in out
+    ]
+
+
+def _parse_here(
+    feed_id: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    base_url: str,
+    max_entries: int,
+    now: datetime,
+) -> ParsedFeed:
+    # No Content-Location: feedparser would resolve guids against it, and a guid must not
+    # change when the feed moves. Links are resolved against the feed URL in _link().
+    response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
+    doc = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=True)
+    warnings: list[str] = []
+    problem = doc.get("bozo_exception")
+    if problem is not None:
+        name = type(problem).__name__
+        if name == "CharacterEncodingOverride":
+            warnings.append(f"encoding override: {problem}")
+        else:
+            warnings.append(f"malformed feed ({name}: {_clean(str(problem), 300)})")
+    if not doc.entries and not doc.get("version") and not doc.feed.get("title"):
+        raise ParseError(
+            f"feed '{feed_id}' ({base_url}) has no RSS, Atom or JSON Feed content"
+            + (f": {_clean(str(problem), 300)}" if problem is not None else "")
+        )
+    raw_entries = list(doc.entries)
+    if len(raw_entries) > max_entries:
+        warnings.append(
+            f"{len(raw_entries)} entries; kept the first {max_entries} (max_entries_per_feed)"
+        )
+        raw_entries = raw_entries[:max_entries]
+    entries = _dedupe([_entry(feed_id, raw, base_url, now) for raw in raw_entries], warnings)
+    title = _clean(str(doc.feed.get("title") or ""), MAX_TITLE) or None
+    return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit remains
+        pass
+
+
+def _ready() -> bool:
+    return True
+
+
+class _Workers:
+    """A lazily started process pool that is killed and replaced when a parse runs over."""
+
+    size = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        # Held while a parse runs, so a queued feed never spends its time limit waiting.
+        self.slots = threading.BoundedSemaphore(self.size)
+
+    def get(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.size,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_limit_memory,
+                )
+                # Start the workers (and import feedparser there) before any time limit runs.
+                for ready in [self._pool.submit(_ready) for _ in range(self.size)]:
+                    ready.result(timeout=120)
+            return self._pool
+
+    def kill(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKERS = _Workers()
+atexit.register(_WORKERS.shutdown)
+
+
+def shutdown_parser() -> None:
+    """Stop the parser worker processes (they restart on the next parse)."""
+    _WORKERS.shutdown()
 
 
 def parse_feed(
@@ -41,33 +282,33 @@ def parse_feed(
     base_url: str,
     max_entries: int,
     now: datetime | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> ParsedFeed:
-    """Parse one feed document (never a URL: feedparser would fetch it)."""
-    parsed = feedparser.parse(body, response_headers=dict(headers))
-    if not parsed.entries and parsed.bozo:
-        raise ParseError(f"feed '{feed_id}' ({base_url}): {parsed.bozo_exception}")
-    entries: list[FeedEntry] = []
-    for item in parsed.entries[:max_entries]:
-        link = item.get("link", "") or ""
-        title = _plain(item.get("title", "") or "")
-        guid = item.get("id") or ""
-        flags: tuple[str, ...] = ()
-        if not guid:
-            guid = "synthetic:" + stable_id(link, title)
-            flags = ("guid_synthesized",)
-        entries.append(
-            FeedEntry(
-                feed_id=feed_id,
-                guid=guid,
-                url=link,
-                canonical_url=canonical_url(link),
-                title=title,
-                summary=_plain(item.get("summary", "") or ""),
-                author=item.get("author") or None,
-                published_at=_date(item, "published_parsed"),
-                updated_at=_date(item, "updated_parsed"),
-                flags=flags,
-            )
-        )
-    warnings = (str(parsed.bozo_exception),) if parsed.bozo else ()
-    return ParsedFeed(title=parsed.feed.get("title"), entries=tuple(entries), warnings=warnings)
+    """Parse one feed document. Raises :class:`ParseError` when nothing usable is in it and
+    :class:`ParseTimeoutError` (``parse_timeout``) past ``time_limit`` seconds.
+    ``time_limit=None`` parses in this process, without a limit (trusted input only)."""
+    now = now or datetime.now(UTC)
+    args = (feed_id, body, dict(headers), base_url, max_entries, now)
+    if time_limit is None:
+        return _parse_here(*args)
+    for attempt in (1, 2):
+        pool = _WORKERS.get()
+        try:
+            with _WORKERS.slots:
+                return pool.submit(_parse_here, *args).result(timeout=time_limit)
+        except FutureTimeout:
+            _WORKERS.kill(pool)
+            raise ParseTimeoutError(
+                f"feed '{feed_id}' ({base_url}) took more than {time_limit:g} s to parse; "
+                "skipped this time"
+            ) from None
+        except BrokenProcessPool:
+            # Killed under us (another feed's timeout) or out of memory: retry once, fresh.
+            _WORKERS.kill(pool)
+            if attempt == 2:
+                raise ParseError(
+                    f"feed '{feed_id}' ({base_url}) crashed the parser (too big or too deep?)"
+                ) from None
+        except MemoryError:
+            raise ParseError(f"feed '{feed_id}' ({base_url}) needs too much memory") from None
+    raise AssertionError("unreachable")

@@ -1,45 +1,167 @@
-"""Identity of entries and articles: canonical URLs, content hashes, stable ids.
+"""Identity of entries and articles: canonical URLs, content hashes, new/update/seen.
 
-Pure functions; the dedup rules that use them live in the pipeline and the store.
+Pure functions; the store supplies the keys it holds (``store.stories.known_articles``).
+
+An entry is the article we already hold when its guid (in the same feed), its canonical URL,
+or its content hash matches one; then it is ``"seen"``, or an ``"update"`` when its headline or
+text changed. Otherwise it is ``"new"``. In feeds whose items all share one ``<link>``
+(skx/rss2email#111) the URL says nothing, so only guid and content count there.
+
+    >>> canonical_url("HTTP://www.Example.com:80/a/?utm_source=x&b=2&a=1#top")
+    'https://example.com/a?a=1&b=2'
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["article_id", "canonical_url", "content_hash", "stable_id"]
+__all__ = [
+    "EMPTY_HASH",
+    "EntryKeys",
+    "KnownArticle",
+    "KnownKeys",
+    "Verdict",
+    "article_id",
+    "canonical_url",
+    "classify_entry",
+    "content_hash",
+    "preferred_url",
+    "shared_links",
+    "stable_id",
+    "unwrap_url",
+]
 
-_TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|_ga)$")
+_TRACKING = re.compile(
+    r"^(utm_.*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|twclid|mc_cid|mc_eid|igshid"
+    r"|ref_src|ref_url|_ga|_gl|_hsenc|_hsmi|mkt_tok|oly_enc_id|oly_anon_id|vero_id|wt_mc"
+    r"|wt\.mc_id|cmpid|ocid|sr_share|xtor|ns_mchannel|ns_source|ns_campaign|ns_linkname"
+    r"|ns_fee|at_medium|at_campaign|at_custom\d*|smid|smtyp|spm|__twitter_impression)$",
+    re.I,
+)
+# Redirect wrappers whose target is a query parameter: host suffix, path prefix, parameters.
+_QUERY_WRAPPERS = (
+    ("google.com", "/url", ("url", "q")),
+    ("news.google.com", "/news/url", ("url", "q")),
+    ("bing.com", "/news/apiclick.aspx", ("url",)),
+    ("l.facebook.com", "/l.php", ("u",)),
+    ("lm.facebook.com", "/l.php", ("u",)),
+    ("out.reddit.com", "/", ("url",)),
+)
+_GOOGLE_NEWS_ARTICLE = re.compile(r"^/(?:__i/rss/rd/|rss/)?articles/([A-Za-z0-9_-]+)")
+
+
+def _google_news_target(token: str) -> str | None:
+    """The URL inside a Google News article token (a base64url protobuf), when it is there.
+
+    Older tokens carry the URL (field 4, length-prefixed); newer ones are opaque ids that only
+    Google can resolve, and stay as they are.
+    """
+    try:
+        data = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        return None
+    start = data.find(b"http")
+    if start < 2:
+        return None
+    length = data[start - 1]
+    if data[start - 2] & 0x80:  # two-byte varint length
+        length = (data[start - 2] & 0x7F) | (data[start - 1] << 7)
+    raw = data[start : start + length] if length else data[start:]
+    try:
+        url = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return url if re.match(r"^https?://[^\s/]+", url) and " " not in url else None
+
+
+def unwrap_url(url: str) -> str:
+    """Follow known redirect wrappers (Google News, google.com/url, Bing, Facebook) offline."""
+    for _ in range(3):  # wrappers can nest
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        target = None
+        if host == "news.google.com":
+            found = _GOOGLE_NEWS_ARTICLE.match(parts.path)
+            if found:
+                target = _google_news_target(found.group(1))
+        if target is None:
+            params = dict(parse_qsl(parts.query))
+            for suffix, path, names in _QUERY_WRAPPERS:
+                if (host == suffix or host.endswith("." + suffix)) and parts.path.startswith(path):
+                    target = next((params[n] for n in names if params.get(n)), None)
+                    break
+        if not target or not re.match(r"^https?://", target, re.I):
+            return url
+        url = target
+    return url
 
 
 def canonical_url(url: str) -> str:
-    """Normalise a URL for dedup: one form for http/https, www., default ports, tracking."""
-    url = url.strip()
+    """One form per article: unwrapped, https, no www., default port, fragment or tracking.
+
+    Query parameters are sorted and a trailing slash is dropped, so the variants a feed, a
+    page's canonical link and a share button produce compare equal.
+    """
+    url = unwrap_url(url.strip())
     if not url:
         return ""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = parts.port
+    host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     query = urlencode(
-        [
+        sorted(
             (k, v)
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
             if not _TRACKING.match(k)
-        ]
+        )
     )
     path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
     # http and https variants of a page are one article.
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+def preferred_url(entry_url: str, page_canonical: str | None) -> str:
+    """The canonical URL of an article: the page's ``rel=canonical`` unless it is implausible.
+
+    A canonical link pointing at a site's home page (a common CMS mistake) or at something
+    that is not http(s) is ignored in favour of the entry's own link.
+    """
+    own = canonical_url(entry_url) if entry_url else ""
+    if not page_canonical or not re.match(r"^https?://[^\s/]+", page_canonical.strip(), re.I):
+        return own
+    theirs = canonical_url(page_canonical)
+    their_path = urlsplit(theirs).path
+    own_path = urlsplit(own).path if own else "/"
+    if their_path in ("", "/") and own_path not in ("", "/"):
+        return own
+    return theirs
+
+
+def _normal_text(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def content_hash(text: str) -> str:
     """Hash of the text with case, accents-preserving NFKC and whitespace normalised."""
-    norm = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_normal_text(text).encode("utf-8")).hexdigest()
+
+
+# Every empty body hashes alike; an empty hash identifies nothing.
+EMPTY_HASH = content_hash("")
 
 
 def stable_id(*parts: str) -> str:
@@ -51,3 +173,111 @@ def stable_id(*parts: str) -> str:
 def article_id(feed_id: str, guid: str) -> str:
     """The id of the article an entry becomes."""
     return stable_id("article", feed_id, guid)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKeys:
+    """What identifies an incoming entry (``content_hash`` once its text is known)."""
+
+    feed_id: str
+    guid: str
+    canonical_url: str
+    title: str
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """The identity keys of an article the database holds."""
+
+    article_id: str
+    feed_id: str
+    guid: str
+    canonical_url: str
+    title: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: Literal["new", "update", "seen"]
+    # The stored article for "update"/"seen"; the id the entry becomes for "new".
+    article_id: str
+    # Which key matched: "guid", "url", "content"; None for a new entry.
+    matched_on: str | None = None
+    # For an update: "title" and/or "text".
+    changes: tuple[str, ...] = ()
+
+
+@dataclass
+class KnownKeys:
+    """Stored articles indexed by each identity key (built from the store's answer)."""
+
+    by_guid: dict[tuple[str, str], KnownArticle] = field(default_factory=dict)
+    by_url: dict[str, list[KnownArticle]] = field(default_factory=lambda: defaultdict(list))
+    by_hash: dict[str, KnownArticle] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, articles: Iterable[KnownArticle]) -> KnownKeys:
+        keys = cls()
+        for a in articles:
+            keys.add(a)
+        return keys
+
+    def add(self, a: KnownArticle) -> None:
+        """Remember an article (also one stored earlier in the same pass)."""
+        self.by_guid.setdefault((a.feed_id, a.guid), a)
+        if a.canonical_url:
+            self.by_url[a.canonical_url].append(a)
+        if a.content_hash and a.content_hash != EMPTY_HASH:
+            self.by_hash.setdefault(a.content_hash, a)
+
+
+def shared_links(entries: Iterable[EntryKeys]) -> frozenset[tuple[str, str]]:
+    """(feed id, canonical URL) pairs that several guids of one feed share."""
+    guids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in entries:
+        if e.canonical_url:
+            guids[(e.feed_id, e.canonical_url)].add(e.guid)
+    return frozenset(k for k, v in guids.items() if len(v) > 1)
+
+
+def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> tuple[str, ...]:
+    changed: list[str] = []
+    if compare_title and _normal_text(entry.title) != _normal_text(known.title):
+        changed.append("title")
+    if (
+        entry.content_hash
+        and entry.content_hash != EMPTY_HASH
+        and entry.content_hash != known.content_hash
+    ):
+        changed.append("text")
+    return tuple(changed)
+
+
+def _verdict(entry: EntryKeys, known: KnownArticle, on: str, *, compare_title: bool) -> Verdict:
+    changed = _changes(entry, known, compare_title=compare_title)
+    return Verdict("update" if changed else "seen", known.article_id, on, changed)
+
+
+def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = False) -> Verdict:
+    """New, an update of a stored article (headline or text edited), or already seen.
+
+    ``shared_link``: the entry's feed gives this URL to several items (see
+    :func:`shared_links`), so the URL is not an identity there.
+    """
+    by_guid = known.by_guid.get((entry.feed_id, entry.guid))
+    if by_guid is not None:
+        return _verdict(entry, by_guid, "guid", compare_title=True)
+    same_url = known.by_url.get(entry.canonical_url, []) if entry.canonical_url else []
+    # Two stored guids of this feed at one URL: the feed gives every item the same link.
+    shared_link = shared_link or len({a.guid for a in same_url if a.feed_id == entry.feed_id}) > 1
+    if same_url and not shared_link:
+        # Same feed first: a re-issued guid with an edited headline is the same article.
+        for a in sorted(same_url, key=lambda a: a.feed_id != entry.feed_id):
+            return _verdict(entry, a, "url", compare_title=a.feed_id == entry.feed_id)
+    if entry.content_hash and entry.content_hash != EMPTY_HASH:
+        by_hash = known.by_hash.get(entry.content_hash)
+        if by_hash is not None:
+            return Verdict("seen", by_hash.article_id, "content")
+    return Verdict("new", article_id(entry.feed_id, entry.guid))

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
 from newsradar.pipeline import RunSummary
 from newsradar.store import open_reader
-from newsradar.store.health import StoreActivity, store_activity
+from newsradar.store.activity import StoreActivity, store_activity
 
 __all__ = [
     "OperatorNotice",
@@ -159,17 +159,15 @@ def _message(config: Config, notice: OperatorNotice, recipient: str, now: dateti
     return msg
 
 
-def _send(config: Config, msg: EmailMessage, recipient: str) -> str:
-    """Send by SMTP when ``[smtp]`` is configured, else write an ``.eml`` to the outbox."""
-    if config.smtp is not None:
-        from newsradar.alerts.deliver import _send_smtp
-
-        _send_smtp(config.smtp, msg)
-        return f"smtp:{recipient}"
-    config.alerts.outbox_dir.mkdir(parents=True, exist_ok=True)
-    path = config.alerts.outbox_dir / f"operator-{uuid.uuid4().hex[:12]}.eml"
-    path.write_bytes(msg.as_bytes())
-    return str(path)
+def _send(config: Config, msg: EmailMessage, recipient: str, mail_id: str) -> str:
+    """Hand one mail to the alerts package's transport: SMTP, or an ``.eml`` in the outbox."""
+    transport: Transport = (
+        SmtpTransport(config.smtp) if config.smtp else EmlTransport(config.alerts.outbox_dir)
+    )
+    try:
+        return transport.send(msg, recipient, mail_id)
+    finally:
+        transport.close()
 
 
 def notify_operator(config: Config, notices: list[OperatorNotice], now: datetime) -> list[str]:
@@ -196,7 +194,9 @@ def notify_operator(config: Config, notices: list[OperatorNotice], now: datetime
             )
             continue
         try:
-            sent.append(_send(config, _message(config, notice, operator, now), operator))
+            mail_id = f"operator-{notice.kind.replace('_', '-')}-{now:%Y%m%dT%H%M%S}"
+            msg = _message(config, notice, operator, now)
+            sent.append(_send(config, msg, operator, mail_id))
         except Exception as exc:  # a broken mail path must not fail the pass it reports on
             log.warning(kv("operator_notice_failed", kind=notice.kind, error=exc))
             continue

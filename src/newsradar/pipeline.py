@@ -18,16 +18,20 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
 from newsradar.config import Config, FeedConfig, WatchConfig
-from newsradar.errors import FetchError, ParseError
-from newsradar.extract import extract_page
+from newsradar.dates import choose_dates
+from newsradar.dedup import StoryIndex
+from newsradar.errors import ExtractError, FetchError, ParseError
+from newsradar.extract import ExtractedPage
+from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
-from newsradar.identity import article_id, content_hash
+from newsradar.health import permanent_target
+from newsradar.identity import article_id, content_hash, preferred_url
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
 from newsradar.progress import Progress, Ticker
@@ -39,6 +43,7 @@ from newsradar.store.feeds import (
     save_polls,
     sync_feeds,
 )
+from newsradar.store.stories import load_signatures
 from newsradar.store.writer import (
     Event,
     MatchRow,
@@ -66,6 +71,10 @@ __all__ = [
     "poll_feeds",
     "store_entries",
 ]
+
+
+# A copy published this long after the lead still joins its story.
+STORY_WINDOW = timedelta(days=7)
 
 
 def _now() -> datetime:
@@ -117,6 +126,8 @@ class RunSummary:
     alerts_pending: int
     deliveries: tuple[str, ...]
     seconds: float
+    # Permanent failures ("recipient: 550 ...") and blocked delivery (TLS, AUTH) to report.
+    alert_problems: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -172,17 +183,33 @@ async def _poll_one(
                         error_message=str(exc))  # fmt: skip
         return poll, (), ((at, "fetch", feed.name, exc.kind, str(exc)),)
     etag, modified = result.headers.get("etag"), result.headers.get("last-modified")
+    moved = permanent_target(url, result)
     if result.not_modified:
-        return FeedPoll(feed.name, at, "not_modified", 304, etag, modified), (), ()
+        return (
+            FeedPoll(feed.name, at, "not_modified", 304, etag, modified, redirect_to=moved),
+            (),
+            (),
+        )
     body_hash = hashlib.sha256(result.body).hexdigest()
     if state is not None and state.body_hash == body_hash:
         return (
-            FeedPoll(feed.name, at, "unchanged", result.status, etag, modified, body_hash),
+            FeedPoll(
+                feed.name,
+                at,
+                "unchanged",
+                result.status,
+                etag,
+                modified,
+                body_hash,
+                redirect_to=moved,
+            ),
             (),
             (),
         )
     try:
-        parsed = parse_feed(
+        # In a thread: the parser worker may take up to its time limit.
+        parsed = await asyncio.to_thread(
+            parse_feed,
             feed.name,
             result.body,
             headers=result.headers,
@@ -191,13 +218,14 @@ async def _poll_one(
             now=at,
         )
     except ParseError as exc:
-        poll = FeedPoll(feed.name, at, "failed", result.status, error_class="parse_error",
+        poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
                         error_message=str(exc))  # fmt: skip
-        return poll, (), ((at, "parse", feed.name, "parse_error", str(exc)),)
+        return poll, (), ((at, "parse", feed.name, exc.kind, str(exc)),)
     events = tuple((at, "parse", feed.name, "warning", w) for w in parsed.warnings)
     poll = FeedPoll(
         feed.name, at, "ok", result.status, etag, modified, body_hash, parsed.title,
         entry_times=tuple(e.published_at for e in parsed.entries if e.published_at),
+        redirect_to=moved,
     )  # fmt: skip
     return poll, parsed.entries, events
 
@@ -243,28 +271,38 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
 
 
 def _build_article(
-    config: Config, entry: FeedEntry, page: FetchResult | FetchError | None, now: datetime
+    config: Config,
+    entry: FeedEntry,
+    page: FetchResult | FetchError | None,
+    extracted: ExtractedPage | ExtractError | None,
+    now: datetime,
 ) -> tuple[Article, list[Event]]:
     events: list[Event] = []
     status, reason, text, source = "ok", None, "", "page"
     title, author, language, site = entry.title, entry.author, None, None
-    published, date_source = entry.published_at, "feed" if entry.published_at else None
+    canonical = entry.canonical_url
+    page_dates: tuple[datetime | None, str | None, datetime | None, str | None] = (None,) * 4
     if isinstance(page, FetchError):
         status, reason = page.kind, str(page)
         events.append((now, "fetch", entry.url, page.kind, str(page)))
-    elif page is not None:
-        extracted = extract_page(
-            page.body, page.final_url, content_type=page.headers.get("content-type")
-        )
-        text = extracted.text
+    elif isinstance(extracted, ExtractError):
+        status, reason = extracted.kind, str(extracted)
+        events.append((now, "extract", entry.url, extracted.kind, str(extracted)))
+    elif page is not None and extracted is not None:
+        # A consent wall or paywall has text, but not the article's: use the feed's.
+        text = extracted.text if extracted.status == "ok" else ""
+        if extracted.status != "ok":
+            status, reason = extracted.status, extracted.reason
+            events.append((now, "extract", entry.url, status, f"{status}: {reason}"))
         title = title or (extracted.title or "")
         author, language, site = author or extracted.author, extracted.language, extracted.site_name
-        if published is None and extracted.date:
-            try:
-                published = datetime.fromisoformat(extracted.date).replace(tzinfo=UTC)
-                date_source = "page"
-            except ValueError:
-                pass
+        canonical = preferred_url(entry.url, extracted.canonical_url) or canonical
+        page_dates = (
+            extracted.published_at,
+            extracted.published_source,
+            extracted.updated_at,
+            extracted.updated_source,
+        )
     else:
         status, reason = "partial_text", "entry has no link"
     if not text.strip():
@@ -272,14 +310,16 @@ def _build_article(
         if status == "ok":
             status, reason = "partial_text", "extraction found no body; using the feed summary"
             events.append((now, "extract", entry.url, "partial_text", reason))
+    dates = choose_dates(entry.published_at, entry.updated_at, *page_dates, now=now)
     art_id = article_id(entry.feed_id, entry.guid)
     article = Article(
         id=art_id, feed_id=entry.feed_id, guid=entry.guid, url=entry.url,
-        canonical_url=entry.canonical_url, title=title, text=text, fetched_at=now,
+        canonical_url=canonical, title=title, text=text, fetched_at=now,
         summary=entry.summary, author=author, language=language, site_name=site,
-        published_at=published, updated_at=entry.updated_at, date_source=date_source,
+        published_at=dates.published_at, updated_at=dates.updated_at,
+        date_source=dates.published_source,
         text_source=source, status=status, reason=reason, content_hash=content_hash(text),
-        story_id=art_id, flags=entry.flags,
+        story_id=art_id, flags=entry.flags + dates.flags,
     )  # fmt: skip
     return article, events
 
@@ -340,10 +380,21 @@ def store_entries(
     ) -> None:
         now = _now()
         t0 = time.monotonic()
-        built = [_build_article(config, e, p, now) for e, p in zip(batch, pages, strict=True)]
+        # --- extraction: in worker processes with hard time and memory limits ---
+        jobs = [
+            ExtractJob(str(i), p.body, p.final_url, p.headers.get("content-type"))
+            for i, p in enumerate(pages)
+            if isinstance(p, FetchResult)
+        ]
+        extracted = dict(pool.extract_many(jobs))
+        built = [
+            _build_article(config, e, p, extracted.get(str(i)), now)
+            for i, (e, p) in enumerate(zip(batch, pages, strict=True))
+        ]
         extract_ticker.tick(len(built))
         t1 = time.monotonic()
-        articles = [a for a, _ in built]
+        # --- story ids: near-duplicates join the story of the first copy seen ---
+        articles = [replace(a, story_id=story_index.assign(a.id, a.text)[0]) for a, _ in built]
         events = [ev for _, evs in built for ev in evs]
         match_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
@@ -362,9 +413,11 @@ def store_entries(
                 articles=articles,
                 matches=match_rows,
                 polls=polls_by_batch.get(index, []),
+                fetch=config.fetch,
                 alerts=alert_rows,
                 events=events,
                 now=now,
+                signatures=story_index.take_new(),
             )
         timings["extract"] += t1 - t0
         timings["match"] += t2 - t1
@@ -391,7 +444,11 @@ def store_entries(
                 await asyncio.to_thread(process, index, batch, pages)
 
     if batches:
-        asyncio.run(run_batches())
+        with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+            since = ctx.started_at - STORY_WINDOW
+            story_index = StoryIndex.load(load_signatures(con, since=since))
+        with ExtractorPool(config.extract) as pool:
+            asyncio.run(run_batches())
     return StoreResult(
         articles=totals["articles"],
         matches=totals["matches"],
@@ -431,7 +488,7 @@ def finish_pass(
     failed_alerts = delivered.failed if delivered else 0
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         con.execute("BEGIN TRANSACTION")
-        save_polls(con, quiet)
+        save_polls(con, quiet, config.fetch)
         save_host_blocks(con, polled.host_blocks)
         record_events(con, ctx.run_id, polled.events)
         finish_run(
@@ -469,7 +526,8 @@ def finish_pass(
         matches_per_watch=stored.matches_per_watch,
         alerts_sent=sent,
         alerts_failed=failed_alerts,
-        alerts_pending=delivered.retrying if delivered else 0,
+        alerts_pending=(delivered.retrying + delivered.pending) if delivered else 0,
         deliveries=tuple(delivered.mails) if delivered else (),
         seconds=(finished - ctx.started_at).total_seconds(),
+        alert_problems=(delivered.problems + delivered.failures) if delivered else (),
     )

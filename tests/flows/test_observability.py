@@ -127,7 +127,7 @@ def test_maintenance_checkpoints_and_reports_feed_health(
 
     report = state.result()
     assert [f.feed_id for f in report.failing] == ["gone"]
-    assert "| gone | 1 |" in artifacts_of(state.state_details.flow_run_id)["feed-health"]  # type: ignore[arg-type]
+    assert "| gone | failing | 1 |" in artifacts_of(state.state_details.flow_run_id)["feed-health"]  # type: ignore[arg-type]
     assert delivered.sent == 0  # the pass already delivered its digests
     wal = load_config(config).storage.database.with_suffix(".duckdb.wal")
     assert not wal.exists()

@@ -1,4 +1,8 @@
-"""Planning the outbox: which (recipient, watch, story) alerts a batch of matches creates."""
+"""Planning the outbox: which (recipient, watch, story, kind) alerts a batch of matches creates.
+
+Pure: the pipeline stores the rows in the same transaction as the matches that cause them
+(:func:`newsradar.store.alerts.queue_alerts`), so an alert exists if and only if its match does.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +10,62 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsradar.alerts.schedule import delivery_for, next_due, parse_timezone
 from newsradar.config import Config
 from newsradar.identity import stable_id
 from newsradar.models import Article
+from newsradar.store.alerts import AlertRow
 
-__all__ = ["AlertRow", "MatchedArticle", "plan_alerts"]
+__all__ = ["AlertRow", "MatchedArticle", "alert_id", "plan_alerts"]
 
 
 @dataclass(frozen=True, slots=True)
 class MatchedArticle:
+    """An article stored in this batch, and the watches that fired on it."""
+
     article: Article
-    # Watches that fired on the article.
     watch_ids: tuple[str, ...]
     # True when the article was stored before and its changed text newly fired these watches.
     is_update: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    id: str
-    recipient: str
-    watch_id: str
-    story_id: str
-    article_id: str
-    kind: str
-    created_at: datetime
+def alert_id(recipient: str, watch_id: str, story_id: str, kind: str) -> str:
+    """The row id: the same key always gives the same id, so replays collide."""
+    return stable_id("alert", recipient, watch_id, story_id, kind)
 
 
 def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime) -> list[AlertRow]:
-    """One row per (recipient, watch, story, kind); the store's unique key drops repeats."""
-    recipients = {w.id: w.recipients or config.alerts.recipients for w in config.watches}
-    rows: list[AlertRow] = []
+    """One row per (recipient, watch, story, kind); the first article of a story leads.
+
+    Watches without recipients use ``[alerts] recipients``; a watch no longer in the
+    configuration is skipped. ``due_at`` is the recipient's next digest slot.
+    """
+    alerts = config.alerts
+    tz = parse_timezone(alerts.timezone)
+    watches = {w.id: w for w in config.watches}
+    rows: dict[tuple[str, str, str, str], AlertRow] = {}
     for item in matched:
+        story_id = item.article.story_id or item.article.id
         kind = "update" if item.is_update else "match"
-        for watch_id in item.watch_ids:
-            for recipient in recipients.get(watch_id, ()):
-                key = (recipient, watch_id, item.article.story_id, kind)
-                rows.append(
-                    AlertRow(
-                        stable_id("alert", *key),
-                        recipient,
-                        watch_id,
-                        item.article.story_id,
-                        item.article.id,
-                        kind,
-                        now,
-                    )  # fmt: skip
+        for watch_id in dict.fromkeys(item.watch_ids):
+            watch = watches.get(watch_id)
+            if watch is None:
+                continue
+            for recipient in watch.recipients or alerts.recipients:
+                key = (recipient, watch_id, story_id, kind)
+                if key in rows:
+                    continue
+                mode = delivery_for(
+                    recipient, watch.delivery, alerts.delivery_by_recipient, alerts.delivery
                 )
-    return rows
+                rows[key] = AlertRow(
+                    id=alert_id(*key),
+                    recipient=recipient,
+                    watch_id=watch_id,
+                    story_id=story_id,
+                    article_id=item.article.id,
+                    kind=kind,
+                    created_at=now,
+                    due_at=next_due(mode, now, tz),
+                )
+    return list(rows.values())

@@ -6,7 +6,9 @@ turns library errors into one clean line and an exit code, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 
 import typer
@@ -14,10 +16,10 @@ import typer
 from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
 
-# Importing the command modules registers their commands on `app`.
-from newsradar.cli import run as _run  # noqa: F401  isort: skip
-from newsradar.cli import serve as _serve  # noqa: F401  isort: skip
-from newsradar.cli import version as _version  # noqa: F401  isort: skip
+# Every module of this package except `app` defines commands; importing it registers them.
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "app":
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["app", "main"]
 
@@ -49,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             return exc.exit_code
         if isinstance(exc, click.exceptions.Abort):
             return 130
+        # Typer >= 0.20 raises its own vendored click's usage errors (typer._click).
+        show = getattr(exc, "show", None)
+        if isinstance(exc, typer.TyperException) and callable(show):
+            show()
+            return int(getattr(exc, "exit_code", 2))
         if os.environ.get("NEWSRADAR_DEBUG"):
             raise
         console_err.print(

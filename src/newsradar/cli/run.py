@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from newsradar.cli.app import ConfigDir, app, console
-from newsradar.cli.progress import pass_progress
+from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
 from newsradar.prefect_env import configure_prefect
+from newsradar.progress import pass_progress
 
 __all__ = ["print_summary", "run"]
 
@@ -45,6 +45,8 @@ def print_summary(summary: RunSummary) -> None:
     console.print(line + ".")
     for where in summary.deliveries:
         console.print(f"  mail: {where}", highlight=False)
+    for problem in summary.alert_problems:
+        console_err.print(f"  alert delivery: {problem}", highlight=False, markup=False)
 
 
 @app.command()

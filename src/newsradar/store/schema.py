@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from newsradar.errors import StoreError
+
 __all__ = ["MIGRATIONS", "current_version", "migrate"]
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
@@ -150,6 +152,78 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        2,
+        "feed cadence",
+        [
+            # Median gap between a feed's entries (s): the learned poll interval and the
+            # "silent" flag are derived from it.
+            "ALTER TABLE feeds ADD COLUMN cadence_s DOUBLE",
+        ],
+    ),
+    (
+        3,
+        "story signatures for near-duplicate clustering",
+        [
+            """
+            CREATE TABLE story_signatures (
+                article_id VARCHAR PRIMARY KEY,  -- articles.id
+                story_id   VARCHAR NOT NULL,     -- articles.story_id: the story lead's id
+                signature  BLOB NOT NULL,        -- 64 little-endian uint64 MinHash values
+                shingles   INTEGER NOT NULL,     -- distinct word 5-grams in the body
+                created_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX articles_story_id ON articles (story_id)",
+        ],
+    ),
+    (
+        4,
+        "views mentions and daily_counts",
+        [
+            # One row per mention with the joins analysts write most: the article, its outlet
+            # and the watch. `time` is when the story appeared (published, else fetched).
+            """
+            CREATE VIEW mentions AS
+            SELECT
+                m.article_id,
+                a.title,
+                a.url,
+                coalesce(nullif(a.site_name, ''), f.title, a.feed_id) AS outlet,
+                a.feed_id,
+                a.story_id,
+                m.watch_id,
+                coalesce(w.name, m.watch_id) AS watch,
+                m.field,
+                m.text,
+                m.snippet,
+                m."start",
+                m."end",
+                m.rule_hash,
+                coalesce(a.published_at, a.fetched_at) AS "time",
+                m.matched_at
+            FROM matches AS m
+            JOIN articles AS a ON a.id = m.article_id
+            LEFT JOIN feeds AS f ON f.id = a.feed_id
+            LEFT JOIN watches AS w ON w.id = m.watch_id
+            """,
+            # Days are UTC days whatever the session's TimeZone: epoch microseconds to a naive
+            # UTC timestamp, then to a date.
+            """
+            CREATE VIEW daily_counts AS
+            SELECT
+                CAST(make_timestamp(epoch_us(coalesce(a.published_at, a.fetched_at))) AS DATE)
+                    AS day,
+                m.watch_id,
+                count(*) AS mentions,
+                count(DISTINCT m.article_id) AS articles,
+                count(DISTINCT a.story_id) AS stories
+            FROM matches AS m
+            JOIN articles AS a ON a.id = m.article_id
+            GROUP BY ALL
+            """,
+        ],
+    ),
 ]
 
 
@@ -165,6 +239,13 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the database; return the resulting version."""
     version = current_version(con)
+    latest = max(number for number, _, _ in MIGRATIONS)
+    if version > latest:
+        # An older newsradar must not write into a schema it does not know.
+        raise StoreError(
+            f"database schema version {version} is newer than this newsradar knows "
+            f"(up to {latest}); upgrade newsradar before using this database"
+        )
     for number, description, statements in MIGRATIONS:
         if number <= version:
             continue

@@ -1,0 +1,80 @@
+"""``newsradar alerts preview`` and ``newsradar alerts send``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsradar.alerts.deliver import deliver_pending, prepare_digests
+from newsradar.alerts.render import render_html
+from newsradar.cli.app import ConfigDir, app, console, console_err
+from newsradar.config import load_config
+from newsradar.store import open_reader
+
+alerts_app = typer.Typer(
+    help="Preview and send alert digests.\n\nExample: newsradar alerts send --config config",
+    no_args_is_help=True,
+)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command()
+def preview(
+    config_dir: ConfigDir = Path("config"),
+    recipient: Annotated[
+        str | None, typer.Option("--recipient", "-r", help="Whose digest (default: the first).")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML file to write.", dir_okay=False)
+    ] = Path("newsradar-preview.html"),
+) -> None:
+    """Render the next digest to an HTML file without sending or marking anything.
+
+    Includes alerts not yet due (e.g. tomorrow's daily digest).
+
+    Example: newsradar alerts preview --recipient analyst@example.org --output digest.html
+    """
+    config = load_config(config_dir)
+    with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        digests = prepare_digests(con, config, None, recipient=recipient, claim=False)
+    if not digests:
+        who = f" for {recipient}" if recipient else ""
+        console.print(f"no pending alerts{who}; nothing to preview")
+        return
+    digest = digests[0]
+    output.write_text(render_html(digest), encoding="utf-8")
+    console.print(f"{digest.subject} → {digest.recipient}", highlight=False, markup=False)
+    console.print(f"wrote {output}", highlight=False, markup=False)
+    others = sorted({d.recipient for d in digests[1:]} - {digest.recipient})
+    if others:
+        console.print(f"also pending for: {', '.join(others)}", highlight=False, markup=False)
+
+
+@alerts_app.command()
+def send(config_dir: ConfigDir = Path("config")) -> None:
+    """Deliver every due alert now: one digest per recipient, by SMTP or as .eml files.
+
+    Exits 1 when delivery is blocked (TLS or AUTH refused) so that cron notices.
+
+    Example: newsradar alerts send --config config
+    """
+    config = load_config(config_dir)
+    report = deliver_pending(config)
+    if not (report.sent or report.failed or report.retrying or report.pending):
+        console.print("no alerts due; nothing sent")
+        return
+    console.print(
+        f"alerts sent: {report.sent}, retrying: {report.retrying}, failed: {report.failed},"
+        f" pending: {report.pending}",
+        highlight=False,
+    )
+    for mail in report.mails:
+        console.print(f"  {mail}", highlight=False, markup=False)
+    for line in report.failures:
+        console_err.print(f"failed: {line}", highlight=False, markup=False)
+    for line in report.problems:
+        console_err.print(f"blocked: {line}", highlight=False, markup=False)
+    if report.problems:
+        raise typer.Exit(1)

@@ -1,0 +1,197 @@
+"""Near-duplicate stories: articles whose bodies overlap heavily share a ``story_id``.
+
+Each body becomes a set of word 5-gram shingles, summarised in a 64-value MinHash signature
+(one-permutation hashing with rotation densification: one hash per shingle, so a long
+article costs about a millisecond) and indexed with LSH (32 bands of 2 values). A candidate
+joins an existing story when the estimated Jaccard similarity reaches ``jaccard`` (0.5), or
+when the estimated containment of the shorter text in the longer reaches ``containment``
+(0.8) and their sizes are comparable: a wire story under different boilerplate, or a trimmed
+copy of it. The first article of a story is its lead, and the story id is the lead's id.
+
+The index is incremental: :meth:`StoryIndex.load` rebuilds it from the signatures stored in
+DuckDB (``store.stories``), and :meth:`StoryIndex.assign` returns the rows to store next.
+
+    index = StoryIndex.load(load_signatures(con, since=...))
+    story_id, is_new = index.assign(article.id, article.text)
+    save_signatures(con, index.take_new())        # in the batch's transaction
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Signature", "SignatureRow", "StoryIndex", "signature", "similarity"]
+
+NUM_BINS = 64
+BANDS = 32
+ROWS = NUM_BINS // BANDS
+SHINGLE_WORDS = 5
+# Fewer shingles than this (a one-line summary) is too little to call two texts one story.
+MIN_SHINGLES = 12
+
+_BIN_BITS = 6  # 2**6 == NUM_BINS
+_VALUE_BITS = 64 - _BIN_BITS
+_VALUE_MASK = (1 << _VALUE_BITS) - 1
+_PACK = struct.Struct(f"<{NUM_BINS}Q")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    values: tuple[int, ...]
+    # Number of distinct shingles in the text (to estimate containment).
+    size: int
+
+    def to_bytes(self) -> bytes:
+        return _PACK.pack(*self.values)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, size: int) -> Signature:
+        return cls(_PACK.unpack(data), size)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRow:
+    """What the store keeps per article to rebuild the index (table ``story_signatures``)."""
+
+    article_id: str
+    story_id: str
+    signature: bytes
+    shingles: int
+
+
+def _shingle_hashes(text: str) -> set[int]:
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
+    return {
+        int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
+        for g in grams
+    }
+
+
+def signature(text: str) -> Signature | None:
+    """The text's signature, or None when it has too few shingles to compare."""
+    hashes = _shingle_hashes(text)
+    if len(hashes) < MIN_SHINGLES:
+        return None
+    empty = _VALUE_MASK + 1
+    bins = [empty] * NUM_BINS
+    for h in hashes:
+        b, v = h >> _VALUE_BITS, h & _VALUE_MASK
+        if v < bins[b]:
+            bins[b] = v
+    # Rotation densification: an empty bin borrows its right neighbour's value, offset by the
+    # distance, so two texts agree on it with the same probability as on a filled bin.
+    values = list(bins)
+    for i in range(NUM_BINS):
+        if bins[i] == empty:
+            for step in range(1, NUM_BINS):
+                j = (i + step) % NUM_BINS
+                if bins[j] != empty:
+                    values[i] = bins[j] + step * empty
+                    break
+    return Signature(tuple(v & 0xFFFFFFFFFFFFFFFF for v in values), len(hashes))
+
+
+def similarity(a: Signature, b: Signature) -> tuple[float, float]:
+    """(estimated Jaccard, estimated containment of the smaller in the larger)."""
+    jaccard = sum(x == y for x, y in zip(a.values, b.values, strict=True)) / NUM_BINS
+    small, large = sorted((a.size, b.size))
+    # |A∩B| = J(|A|+|B|)/(1+J)
+    containment = min(jaccard * (small + large) / ((1 + jaccard) * small), 1.0)
+    return jaccard, containment
+
+
+def _band_keys(sig: Signature) -> list[tuple[int, ...]]:
+    v = sig.values
+    return [(band, *v[band * ROWS : (band + 1) * ROWS]) for band in range(BANDS)]
+
+
+class StoryIndex:
+    """Assigns articles to stories, remembering every signature it has seen."""
+
+    def __init__(
+        self, *, jaccard: float = 0.5, containment: float = 0.8, size_ratio: float = 0.25
+    ) -> None:
+        self.jaccard = jaccard
+        self.containment = containment
+        # Containment is only estimated well when the texts' sizes are comparable.
+        self.size_ratio = size_ratio
+        self._signatures: dict[str, Signature] = {}
+        self._story: dict[str, str] = {}
+        self._buckets: dict[tuple[int, ...], list[str]] = {}
+        self._new: list[SignatureRow] = []
+
+    @classmethod
+    def load(cls, rows: Iterable[SignatureRow], **thresholds: float) -> StoryIndex:
+        """An index holding stored signatures (``store.stories.load_signatures``)."""
+        index = cls(**thresholds)
+        for row in rows:
+            index._add(
+                row.article_id, row.story_id, Signature.from_bytes(row.signature, row.shingles)
+            )
+        return index
+
+    def __len__(self) -> int:
+        return len(self._story)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._story
+
+    def _add(self, article_id: str, story_id: str, sig: Signature | None) -> None:
+        self._story[article_id] = story_id
+        if sig is None:
+            return
+        self._signatures[article_id] = sig
+        for key in _band_keys(sig):
+            self._buckets.setdefault(key, []).append(article_id)
+
+    def _same_story(self, a: Signature, b: Signature) -> float:
+        """A score above 0 when ``a`` and ``b`` carry one story (higher is closer)."""
+        jaccard, containment = similarity(a, b)
+        if jaccard >= self.jaccard:
+            return jaccard
+        small, large = sorted((a.size, b.size))
+        if containment >= self.containment and small >= self.size_ratio * large:
+            return jaccard
+        return 0.0
+
+    def find(self, text: str) -> str | None:
+        """The story this text belongs to, without recording anything."""
+        sig = signature(text)
+        return self._best(sig) if sig is not None else None
+
+    def _best(self, sig: Signature) -> str | None:
+        candidates: set[str] = set()
+        for key in _band_keys(sig):
+            candidates.update(self._buckets.get(key, ()))
+        best, best_score = None, 0.0
+        # Sorted so that ties go to the earliest-stored id deterministically.
+        for other in sorted(candidates):
+            score = self._same_story(sig, self._signatures[other])
+            if score > best_score:
+                best, best_score = other, score
+        return self._story[best] if best is not None else None
+
+    def assign(self, article_id: str, text: str) -> tuple[str, bool]:
+        """(story id, is_new_story). An article seen before keeps its story."""
+        if article_id in self._story:
+            return self._story[article_id], False
+        sig = signature(text)
+        story = self._best(sig) if sig is not None else None
+        is_new = story is None
+        story_id = story or article_id
+        self._add(article_id, story_id, sig)
+        if sig is not None:
+            self._new.append(SignatureRow(article_id, story_id, sig.to_bytes(), sig.size))
+        return story_id, is_new
+
+    def take_new(self) -> list[SignatureRow]:
+        """Rows assigned since the last call, to store with the articles they belong to."""
+        rows, self._new = self._new, []
+        return rows

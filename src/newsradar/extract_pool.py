@@ -1,0 +1,344 @@
+"""Extraction in worker processes with a hard time limit and a memory cap per page.
+
+trafilatura has no time limit of its own, and pathological pages (deep nesting, huge tables)
+have hung it or exhausted memory, so every page runs in a worker process the parent can kill.
+One job at a time per worker, over a pipe: the parent sends (sequence number, bytes, url,
+content type) to an idle worker and waits on all pipes and process sentinels at once, with a
+timeout equal to the nearest deadline. A worker past its deadline is killed and replaced; one
+that dies (out of memory, a crash) is replaced too; its page yields an :class:`ExtractError`
+and the pool goes on.
+
+    with ExtractorPool(cfg.extract) as pool:
+        for key, result in pool.extract_many(jobs):
+            if isinstance(result, ExtractError): ...   # result.kind: extract_timeout | _error
+
+Workers are forked from a forkserver that has imported trafilatura once, so they start small
+(the address-space cap does not count the parent's memory) and a replacement costs a fork.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from types import TracebackType
+from typing import Any
+
+from newsradar.config import ExtractSettings
+from newsradar.errors import ExtractError
+from newsradar.extract import ExtractedPage, extract_page
+
+__all__ = ["ExtractJob", "ExtractorPool", "worker_count"]
+
+Extractor = Callable[..., ExtractedPage]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractJob:
+    """One page to extract; ``key`` comes back with its result."""
+
+    key: str
+    html: bytes
+    url: str
+    content_type: str | None = None
+
+
+def worker_count(settings: ExtractSettings) -> int:
+    """``settings.workers``, or the cores this process may run on when it is 0."""
+    if settings.workers:
+        return settings.workers
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+
+        cap = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    except (ImportError, ValueError, OSError) as exc:  # pragma: no cover - platform specific
+        log.warning("cannot cap worker memory at %s MB: %s", memory_mb, exc)
+
+
+def _worker_main(conn: Connection, extractor: Extractor, memory_mb: int, min_chars: int) -> None:
+    """Loop: receive a job, extract, send (seq, ok, payload, retiring). ``None`` means stop."""
+    # The parent owns Ctrl-C; a worker interrupted mid-page would only report noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    _limit_memory(memory_mb)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        seq, html, url, content_type = message
+        retire = False
+        payload: ExtractedPage | str
+        try:
+            ok, payload = True, extractor(html, url, content_type=content_type, min_chars=min_chars)
+        except MemoryError:
+            # The heap may be fragmented past use: report, then let the parent replace us.
+            ok, payload, retire = False, f"ran out of memory (cap {memory_mb} MB)", True
+        except RecursionError:
+            ok, payload = False, "markup nested too deeply to extract"
+        except Exception as exc:
+            ok, payload = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        reply = (seq, ok, payload, retire)
+        del html, message
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        if retire:
+            return
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start processes without making them re-run the caller's ``__main__``.
+
+    multiprocessing re-imports the parent's main script in every child. Workers need nothing
+    from it, and it may be a console script that imports the whole CLI, a notebook, or stdin
+    (which cannot be re-imported at all and would kill every worker at birth).
+    """
+    main = sys.modules.get("__main__")
+    with _MAIN_LOCK:
+        saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+        try:
+            if main is not None:
+                main.__spec__ = None
+                if "__file__" in saved:
+                    del main.__file__
+            yield
+        finally:
+            for key, value in saved.items():
+                setattr(main, key, value)
+
+
+class _Worker:
+    __slots__ = ("conn", "deadline", "done", "job", "process", "seq")
+
+    def __init__(self, process: Any, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.job: ExtractJob | None = None
+        self.seq = -1
+        self.deadline = 0.0
+        self.done = 0
+
+
+class ExtractorPool:
+    """A pool of extraction workers sized to the cores; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: ExtractSettings,
+        *,
+        extractor: Extractor = extract_page,
+        max_jobs_per_worker: int = 1000,
+        start_method: str | None = None,
+    ) -> None:
+        """``extractor`` must be a module-level function (it is sent to the workers)."""
+        self.settings = settings
+        self.size = worker_count(settings)
+        self._extractor = extractor
+        self._max_jobs = max_jobs_per_worker
+        methods = mp.get_all_start_methods()
+        method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+        self._ctx = mp.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(["newsradar.extract"])
+        self._workers: list[_Worker] = []
+        self._seq = 0
+        # Counters for the run record: how many pages hit each limit.
+        self.timeouts = 0
+        self.crashes = 0
+
+    def __enter__(self) -> ExtractorPool:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the workers (idempotent)."""
+        while len(self._workers) < self.size:
+            self._workers.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(  # type: ignore[attr-defined]
+            target=_worker_main,
+            args=(
+                child,
+                self._extractor,
+                self.settings.memory_mb,
+                self.settings.fallback_min_chars,
+            ),
+            name="newsradar-extract",
+            daemon=True,
+        )
+        with _main_module_hidden():
+            process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _kill(self, worker: _Worker) -> None:
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+
+    def _replace(self, worker: _Worker) -> None:
+        self._kill(worker)
+        self._workers[self._workers.index(worker)] = self._spawn()
+
+    def close(self) -> None:
+        """Stop every worker: politely if idle, by SIGKILL if busy or slow to leave."""
+        for worker in self._workers:
+            if worker.job is None:
+                try:
+                    worker.conn.send(None)
+                except (OSError, ValueError):
+                    pass
+        deadline = time.monotonic() + 2.0
+        for worker in self._workers:
+            worker.process.join(max(deadline - time.monotonic(), 0))
+            self._kill(worker)
+        self._workers = []
+
+    def _send(self, worker: _Worker, job: ExtractJob) -> bool:
+        self._seq += 1
+        try:
+            worker.conn.send((self._seq, job.html, job.url, job.content_type))
+        except (OSError, ValueError):
+            return False
+        worker.job, worker.seq = job, self._seq
+        worker.deadline = time.monotonic() + self.settings.timeout
+        return True
+
+    def _failure(self, worker: _Worker, kind: str, message: str) -> tuple[str, ExtractError]:
+        job = worker.job
+        assert job is not None
+        worker.job = None
+        self._replace(worker)
+        return job.key, ExtractError(kind, job.url, message)
+
+    def extract_many(
+        self, jobs: Iterable[ExtractJob]
+    ) -> Iterator[tuple[str, ExtractedPage | ExtractError]]:
+        """Yield ``(job.key, page or ExtractError)`` as pages complete; never raises per page.
+
+        Jobs are pulled from ``jobs`` only as workers free up, so a generator is fine.
+        """
+        self.start()
+        source = iter(jobs)
+        retry: deque[ExtractJob] = deque()
+        try:
+            while True:
+                # Hand work to every idle worker.
+                for i in range(len(self._workers)):
+                    worker = self._workers[i]
+                    while worker.job is None:
+                        job = retry.popleft() if retry else next(source, None)
+                        if job is None:
+                            break
+                        if self._send(worker, job):
+                            break
+                        # The worker died between jobs: the page never reached it.
+                        retry.appendleft(job)
+                        self._replace(worker)
+                        worker = self._workers[i]
+                busy = [w for w in self._workers if w.job is not None]
+                if not busy:
+                    return
+                timeout = max(min(w.deadline for w in busy) - time.monotonic(), 0.0)
+                handles: dict[Any, _Worker] = {}
+                for w in busy:
+                    handles[w.conn] = w
+                    handles[w.process.sentinel] = w
+                ready = wait(list(handles), timeout)
+                seen: set[int] = set()
+                for handle in ready:
+                    worker = handles[handle]
+                    if id(worker) in seen or worker.job is None:
+                        continue
+                    seen.add(id(worker))
+                    yield self._collect(worker)
+                now = time.monotonic()
+                for worker in busy:
+                    if worker.job is not None and id(worker) not in seen and worker.deadline <= now:
+                        self.timeouts += 1
+                        yield self._failure(
+                            worker,
+                            "extract_timeout",
+                            f"extraction took longer than {self.settings.timeout:g} s "
+                            "(extract.timeout); page skipped, worker replaced",
+                        )
+        finally:
+            # Abandoned mid-way (the caller stopped iterating): busy workers hold stale pages.
+            for worker in list(self._workers):
+                if worker.job is not None:
+                    worker.job = None
+                    self._replace(worker)
+
+    def _collect(self, worker: _Worker) -> tuple[str, ExtractedPage | ExtractError]:
+        """The result a ready worker has, or the error its death means."""
+        job = worker.job
+        assert job is not None
+        try:
+            seq, ok, payload, retiring = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(1)
+            self.crashes += 1
+            code = worker.process.exitcode
+            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            return self._failure(
+                worker,
+                "extract_error",
+                f"extraction worker died ({why}); probably over the memory cap "
+                f"(extract.memory_mb = {self.settings.memory_mb}); page skipped",
+            )
+        if seq != worker.seq:  # pragma: no cover - protocol invariant
+            return self._failure(worker, "extract_error", "worker answered out of turn")
+        worker.job = None
+        worker.done += 1
+        if retiring:
+            self._replace(worker)
+        elif worker.done >= self._max_jobs:
+            self._retire(worker)
+        if ok:
+            return job.key, payload
+        return job.key, ExtractError("extract_error", job.url, f"{payload}; page skipped")
+
+    def _retire(self, worker: _Worker) -> None:
+        try:
+            worker.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        worker.process.join(1)
+        self._replace(worker)

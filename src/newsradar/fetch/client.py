@@ -1,0 +1,378 @@
+"""The one hardened HTTP client: every feed, page and robots.txt goes through :class:`Fetcher`.
+
+    async with Fetcher(cfg.fetch, host_blocks=blocks) as fetcher:
+        result = await fetcher.fetch_feed(url, etag=state.etag, last_modified=state.last_modified)
+        if result.not_modified: ...
+
+Per request: SSRF guard on every hop (see :mod:`newsradar.fetch.guard`), redirects followed
+here (at most ``max_redirects``), httpx's per-operation timeouts plus an overall deadline (a
+slow drip never trips the former), a body cap on decoded bytes, sniffing so only feeds reach
+the feed parser and only HTML reaches extraction. Across requests: global and per-host limits,
+a minimum delay per host, ``Retry-After`` honoured host-wide, in-run retries with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import ssl
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal
+
+import certifi
+import httpcore
+import httpx
+
+from newsradar import __version__
+from newsradar.config import FetchSettings
+from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
+from newsradar.fetch.body import looks_like_feed, looks_like_page, read_body
+from newsradar.fetch.guard import AddressPolicy, GuardedBackend, Resolver, check_scheme
+from newsradar.fetch.politeness import HostLimiter, backoff_delay, parse_retry_after
+from newsradar.fetch.robots import ROBOTS_CAP, Rules, rules_from_body, rules_from_error
+from newsradar.models import FetchResult
+
+__all__ = ["Fetcher", "user_agent"]
+
+Mode = Literal["feed", "page", "robots"]
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5, */*;q=0.1"
+_NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+# Headers a feed's configuration may not set: they belong to the transport or to us.
+_RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
+# Headers that identify a bot wall in front of the site.
+_BOT_WALLS = {"cf-mitigated": "Cloudflare", "x-datadome": "DataDome", "x-sucuri-id": "Sucuri"}
+
+
+def user_agent(settings: FetchSettings) -> str:
+    """``newsradar/0.1 (+https://contact)``: who we are and where to complain."""
+    agent = settings.user_agent or f"newsradar/{__version__}"
+    return f"{agent} (+{settings.contact_url})" if settings.contact_url else agent
+
+
+def _guarded_transport(
+    settings: FetchSettings, policy: AddressPolicy, resolver: Resolver | None
+) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx has no hook for the network backend; swap in a pool that dials vetted IPs only.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl.create_default_context(cafile=certifi.where()),
+        max_connections=max(settings.concurrency * 2, 10),
+        max_keepalive_connections=settings.concurrency * 2,
+        keepalive_expiry=5.0,
+        http1=True,
+        http2=False,
+        retries=0,
+        network_backend=GuardedBackend(policy, resolver) if resolver else GuardedBackend(policy),
+    )
+    return transport
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    # latin-1 maps bytes 1:1, so validators go back out exactly as they came in.
+    out: dict[str, str] = {}
+    for raw_name, raw_value in response.headers.raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def _raw(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def _bot_wall(headers: dict[str, str]) -> str | None:
+    for header, name in _BOT_WALLS.items():
+        if header in headers:
+            return name
+    server = headers.get("server", "").lower()
+    for name in ("cloudflare", "akamai", "ddos-guard", "imperva", "sucuri"):
+        if name in server:
+            return name.capitalize()
+    return None
+
+
+def _translate(exc: Exception, url: str) -> FetchError:
+    """httpx/httpcore exceptions -> our typed errors, at the one place they enter."""
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientFetchError("timeout", url, f"no answer within the timeout ({exc!r})")
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
+            return PermanentFetchError(
+                "tls_error", url, f"TLS handshake failed ({text}); no insecure fallback"
+            )
+        return TransientFetchError("connect", url, f"cannot connect ({text or 'refused'})")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return PermanentFetchError("bad_scheme", url, str(exc))
+    if isinstance(exc, httpx.InvalidURL | httpx.LocalProtocolError):
+        return PermanentFetchError("bad_url", url, str(exc))
+    if isinstance(exc, ssl.SSLError):
+        return PermanentFetchError("tls_error", url, f"TLS error ({exc}); no insecure fallback")
+    return TransientFetchError("protocol_error", url, f"broken response ({exc!r})")
+
+
+class Fetcher:
+    """The hardened client; use as ``async with Fetcher(settings) as fetcher``.
+
+    ``transport`` replaces the guarded network stack (tests only: the address guard then only
+    sees literal IPs); ``resolver`` replaces DNS (tests map names to 127.0.0.1 with it).
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        host_blocks: Mapping[str, datetime] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._policy = AddressPolicy(settings)
+        self._limiter = HostLimiter(
+            settings.concurrency, settings.per_host, settings.min_host_delay, host_blocks
+        )
+        self._rng = rng or random.Random()
+        self._robots: dict[str, Rules] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport or _guarded_transport(settings, self._policy, resolver),
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate, br"},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    @property
+    def host_blocks(self) -> dict[str, datetime]:
+        """Hosts that asked us to wait (Retry-After) and until when, for the store to persist."""
+        return self._limiter.in_force()
+
+    async def fetch_feed(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """GET a feed, conditionally. 304 -> ``FetchResult(status=304)``; failures raise
+        :class:`TransientFetchError` / :class:`PermanentFetchError` with a ``kind``."""
+        extra: dict[str, str | bytes] = {"Accept": _FEED_ACCEPT}
+        for name, value in (headers or {}).items():
+            if name.lower() not in _RESERVED:
+                extra[name] = value
+        if etag:
+            extra["If-None-Match"] = _raw(etag)
+        if last_modified:
+            extra["If-Modified-Since"] = _raw(last_modified)
+        return await self._get(url, extra, self.settings.max_feed_bytes, "feed")
+
+    async def fetch_page(self, url: str) -> FetchResult:
+        """GET an article page (robots.txt honoured). Non-HTML answers (PDF, zip,
+        octet-stream, images) raise ``PermanentFetchError(kind="unsupported_content_type")``."""
+        if self.settings.respect_robots:
+            rules = await self._rules_for(url)
+            if not rules.allows(url):
+                why = rules.reason or "robots.txt disallows this page for newsradar"
+                raise PermanentFetchError("robots", url, why)
+        return await self._get(url, {"Accept": _PAGE_ACCEPT}, self.settings.max_page_bytes, "page")
+
+    async def _rules_for(self, url: str) -> Rules:
+        parts = httpx.URL(url)
+        origin = f"{parts.scheme}://{parts.netloc.decode('ascii')}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:  # one robots.txt request per origin, however many pages wait
+            if origin not in self._robots:
+                try:
+                    result = await self._get(
+                        origin + "/robots.txt", {}, ROBOTS_CAP, "robots", retries=0
+                    )
+                    self._robots[origin] = rules_from_body(result.body)
+                except FetchError as exc:
+                    self._robots[origin] = rules_from_error(exc)
+        return self._robots[origin]
+
+    async def _get(
+        self,
+        url: str,
+        headers: dict[str, str | bytes],
+        cap: int,
+        mode: Mode,
+        *,
+        retries: int | None = None,
+    ) -> FetchResult:
+        """One logical fetch: redirects, then retries of transient failures with back-off."""
+        retries = self.settings.retries if retries is None else retries
+        attempt = 0
+        while True:
+            try:
+                return await self._follow(url, headers, cap, mode)
+            except TransientFetchError as exc:
+                if attempt >= retries:
+                    raise
+                delay = backoff_delay(
+                    attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng
+                )
+                if exc.retry_after is not None:
+                    if exc.retry_after > self.settings.backoff_cap:
+                        raise  # not worth holding a worker: the next run will try
+                    delay = max(delay, exc.retry_after)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _follow(
+        self, url: str, headers: dict[str, str | bytes], cap: int, mode: Mode
+    ) -> FetchResult:
+        started = time.monotonic()
+        current = url
+        permanent: list[tuple[str, str]] = []
+        for _hop in range(self.settings.max_redirects + 1):
+            response_url, status, got, body = await self._exchange(current, headers, cap, mode)
+            if status in _REDIRECTS:
+                location = got.get("location", "").strip()
+                target = str(httpx.URL(current).join(location))
+                if status in (301, 308):
+                    permanent.append((current, target))
+                current = target
+                continue
+            return FetchResult(
+                url=url,
+                final_url=response_url,
+                status=status,
+                headers=got,
+                body=body,
+                permanent_redirects=tuple(permanent),
+                elapsed=time.monotonic() - started,
+            )
+        raise PermanentFetchError(
+            "too_many_redirects",
+            url,
+            f"more than {self.settings.max_redirects} redirects (last to {current}); "
+            "put the final URL in feeds.toml",
+        )
+
+    def _vet_url(self, url: str) -> httpx.URL:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise PermanentFetchError("bad_url", url, f"not a valid URL ({exc})") from None
+        check_scheme(url, parsed.scheme)
+        if not parsed.host:
+            raise PermanentFetchError("bad_url", url, "the URL has no host")
+        try:
+            literal = ipaddress.ip_address(parsed.host)
+        except ValueError:
+            return parsed  # a name: vetted after resolution, in the network backend
+        self._policy.check(url, parsed.host, [str(literal)])
+        return parsed
+
+    async def _exchange(
+        self, url: str, headers: dict[str, str | bytes], cap: int, mode: Mode
+    ) -> tuple[str, int, dict[str, str], bytes]:
+        """One request/response within the host's slot and the overall deadline."""
+        parsed = self._vet_url(url)
+        host = parsed.host
+        wait = self._limiter.blocked_for(host)
+        if wait > 0:
+            raise TransientFetchError(
+                "rate_limited", url, f"{host} asked us to wait {wait:.0f} s more", retry_after=wait
+            )
+        async with self._limiter.slot(host):
+            try:
+                async with asyncio.timeout(self.settings.deadline):
+                    raw = [
+                        (k.encode("latin-1"), _raw(v) if isinstance(v, str) else v)
+                        for k, v in headers.items()
+                    ]
+                    request = self._client.build_request("GET", parsed, headers=raw)
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        got = _headers(response)
+                        status = response.status_code
+                        self._check_status(url, host, status, got)
+                        if status in _REDIRECTS or status == 304:
+                            return url, status, got, b""
+                        body = await self._read(response, url, got, cap, mode)
+                        return url, status, got, body
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise TransientFetchError(
+                    "deadline_exceeded",
+                    url,
+                    f"not complete after the {self.settings.deadline:g} s deadline",
+                ) from None
+            except (httpx.HTTPError, ssl.SSLError) as exc:
+                raise _translate(exc, url) from exc
+
+    def _check_status(self, url: str, host: str, status: int, headers: dict[str, str]) -> None:
+        if status in _REDIRECTS:
+            if not headers.get("location", "").strip():
+                raise PermanentFetchError("http_3xx", url, f"{status} without a Location")
+            return
+        if status < 400 and status != 300:
+            return
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        wall = _bot_wall(headers)
+        said = f"answered {status}" + (f" from a bot wall ({wall})" if wall else "")
+        if status == 429 or (status == 503 and retry_after is not None):
+            # Host-wide: every feed on this host waits, in this run and (persisted) the next.
+            wait = self.settings.backoff_cap if retry_after is None else retry_after
+            self._limiter.block(host, wait)
+            raise TransientFetchError(
+                "rate_limited" if status == 429 else "http_5xx",
+                url,
+                f"{said}; waiting {wait:.0f} s before asking {host} again",
+                status=status,
+                retry_after=wait,
+            )
+        if status >= 500:
+            raise TransientFetchError("http_5xx", url, said, status=status)
+        if status in (408, 425):
+            raise TransientFetchError("timeout", url, said, status=status)
+        raise PermanentFetchError("http_4xx", url, said, status=status)
+
+    async def _read(
+        self, response: httpx.Response, url: str, headers: dict[str, str], cap: int, mode: Mode
+    ) -> bytes:
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if mode == "feed" and ctype.startswith(_NEVER_A_FEED):
+            raise PermanentFetchError("not_a_feed", url, f"the server sent {ctype}, not a feed")
+        if mode == "page" and not (ctype in _PAGE_TYPES or ctype.startswith("text/")):
+            raise PermanentFetchError(
+                "unsupported_content_type", url, f"{ctype} is not an HTML page"
+            )
+        body = await read_body(response, url, cap, truncate=mode == "robots")
+        if mode == "feed" and not looks_like_feed(body):
+            kind = "HTML" if b"<html" in body[:4096].lower() else "no RSS, Atom or JSON Feed"
+            raise PermanentFetchError(
+                "not_a_feed", url, f"the body is {kind}; point feeds.toml at the feed itself"
+            )
+        if mode == "page" and not looks_like_page(ctype, body):
+            raise PermanentFetchError(
+                "unsupported_content_type", url, "the body is binary, not an HTML page"
+            )
+        return body

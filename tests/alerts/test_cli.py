@@ -1,0 +1,98 @@
+"""``newsradar alerts preview|send`` and the configuration checks behind them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsradar.cli import main
+from newsradar.errors import ConfigError
+from tests.alerts.support import (
+    WATCHLIST,
+    ProgrammableSink,
+    alert_rows,
+    article,
+    make_config,
+    seed,
+    smtp_server,
+)
+
+
+def test_preview_writes_html_and_marks_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg", alerts='recipients = ["analyst@example.org"]\n'
+                         'delivery = "weekly"\n')  # fmt: skip
+    seed(config, [article("a1", title="<script>x</script> NATO")])
+    out = tmp_path / "preview.html"
+    code = main(["alerts", "preview", "-c", str(config.directory), "-o", str(out)])
+    assert code == 0
+    html = out.read_text()
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert (
+        "newsradar: 1 story for NATO, North Korea → analyst@example.org" in capsys.readouterr().out
+    )
+    assert {(r[3], r[5]) for r in alert_rows(config)} == {("pending", None)}
+
+
+def test_preview_with_nothing_pending(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_config(tmp_path / "cfg")
+    seed(config, [])
+    args = ["alerts", "preview", "-c", str(config.directory), "-r", "nobody@example.org"]
+    assert main(args) == 0
+    assert "no pending alerts for nobody@example.org" in capsys.readouterr().out
+
+
+def test_send_delivers_then_has_nothing_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg")
+    seed(config, [article("a1")], now=datetime.now(UTC))
+    assert main(["alerts", "send", "-c", str(config.directory)]) == 0
+    out = capsys.readouterr().out
+    assert "alerts sent: 2, retrying: 0, failed: 0, pending: 0" in out and ".eml" in out
+    assert main(["alerts", "send", "-c", str(config.directory)]) == 0
+    assert "no alerts due; nothing sent" in capsys.readouterr().out
+
+
+def test_send_exits_1_when_delivery_is_blocked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with smtp_server(ProgrammableSink()) as server:
+        smtp = f'host = "127.0.0.1"\nport = {server.port}\ntls = "starttls"\n'
+        config = make_config(tmp_path / "cfg", smtp=smtp)
+        seed(config, [article("a1")], now=datetime.now(UTC))
+        assert main(["alerts", "send", "-c", str(config.directory)]) == 1
+    captured = capsys.readouterr()
+    assert "pending: 2" in captured.out
+    assert "blocked: SMTP server 127.0.0.1" in captured.err
+    assert "does not offer STARTTLS" in captured.err
+
+
+@pytest.mark.parametrize("command", [["alerts"], ["alerts", "preview"], ["alerts", "send"]])
+def test_help_has_an_example(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    assert "Example: newsradar alerts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("alerts", "watch_extra", "needle"),
+    [
+        ('recipients = ["not an address"]\n', "", "alerts.recipients"),
+        ('recipients = ["a@example.org\\r\\nBcc: x@example.org"]\n', "", "not a mail address"),
+        ('delivery = "fortnightly"\n', "", "alerts.delivery"),
+        ('delivery_by_recipient = { "a@example.org" = "daily at 31:00" }\n', "", "not a time"),
+        ('timezone = "Mars/Olympus"\n', "", "alerts.timezone"),
+        ("", 'delivery = "sometimes"\n', "watch 'nato'.delivery"),
+        ("", 'recipients = ["x"]\n', "watch 'nato'.recipients"),
+    ],
+)
+def test_bad_alert_settings_name_the_key(
+    tmp_path: Path, alerts: str, watch_extra: str, needle: str
+) -> None:
+    watchlist = WATCHLIST.replace('terms = ["NATO"]\n', f'terms = ["NATO"]\n{watch_extra}')
+    with pytest.raises(ConfigError) as info:
+        make_config(tmp_path, alerts=alerts, watchlist=watchlist)
+    assert needle in str(info.value)

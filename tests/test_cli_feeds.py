@@ -1,0 +1,77 @@
+"""`newsradar feeds`, `feeds import` and `feeds export` as a user runs them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsradar.cli import main
+from newsradar.cli.app import console
+from newsradar.config import load_config
+from newsradar.models import FeedPoll
+from newsradar.store import open_writer
+from newsradar.store.feeds import save_polls, sync_feeds
+from tests.conftest import write_config
+
+WATCHLIST = '[[watch]]\nid = "nato"\nterms = ["NATO"]\n'
+FEEDS = "".join(
+    f'[[feed]]\nname = "{n}"\nurl = "https://{n}.example.org/feed"\n\n'
+    for n in ("calm", "walled", "never")
+)
+
+
+def test_feeds_table_is_worst_first_with_a_diagnosis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 240)  # one line per feed, as on a wide terminal
+    config = write_config(tmp_path, feeds=FEEDS, watchlist=WATCHLIST)
+    cfg = load_config(config)
+    now = datetime.now(UTC)
+    message = "http_4xx: u: answered 403 from a bot wall (Cloudflare)"
+    with open_writer(cfg.storage.database) as con:
+        sync_feeds(con, cfg.feeds)
+        save_polls(
+            con,
+            [
+                FeedPoll("calm", now - timedelta(hours=1), "ok", 200, new_items=1),
+                FeedPoll(
+                    "walled", now, "failed", 403, error_class="http_4xx", error_message=message
+                ),
+            ],
+            cfg.fetch,
+        )
+    assert main(["feeds", "--config", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.index("walled") < out.index("never") < out.index("calm")
+    assert "403 from a bot wall: try a different" in out
+    assert "failing" in out and "never polled" in out
+
+
+def test_import_appends_and_export_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="New One" xmlUrl="https://new.example.org/rss"/>'
+        '<outline text="Calm again" xmlUrl="https://calm.example.org/feed"/></body></opml>'
+    )
+    assert main(["feeds", "import", str(opml), "--config", str(config)]) == 0
+    assert "Added 1 feeds" in capsys.readouterr().out
+    assert [f.name for f in load_config(config).feeds] == ["calm", "walled", "never", "new-one"]
+    assert main(["feeds", "export", "--config", str(config)]) == 0
+    exported = capsys.readouterr().out
+    assert exported.count("<outline") == 4 and 'xmlUrl="https://new.example.org/rss"' in exported
+
+
+def test_import_of_a_missing_or_broken_file_is_one_clean_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    assert main(["feeds", "import", str(tmp_path / "nope.opml"), "--config", str(config)]) == 1
+    (tmp_path / "bad.opml").write_text("<opml")
+    assert main(["feeds", "import", str(tmp_path / "bad.opml"), "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "nope.opml" in err and "bad.opml" in err and "Traceback" not in err

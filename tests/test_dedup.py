@@ -1,0 +1,120 @@
+"""Near-duplicate stories: shingles + MinHash/LSH, leads, and incremental loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsradar.dedup import (
+    MIN_SHINGLES,
+    NUM_BINS,
+    Signature,
+    StoryIndex,
+    signature,
+    similarity,
+)
+from newsradar.extract import extract_page
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def text_of(name: str) -> str:
+    return extract_page((PAGES / name).read_bytes(), f"https://example.org/{name}").text
+
+
+WIRE_A, WIRE_B, OTHER = (
+    text_of("wire-outlet-a.html"),
+    text_of("wire-outlet-b.html"),
+    text_of("other-story.html"),
+)
+FILLER = "The committee will meet again next week to review the remaining proposals in full."
+
+
+def test_fixture_texts_differ_in_boilerplate() -> None:
+    assert WIRE_A != WIRE_B
+    assert "Tokyo bureau" in WIRE_A and "corrected" in WIRE_B
+
+
+def test_signature_is_deterministic_and_round_trips() -> None:
+    sig = signature(WIRE_A)
+    assert sig is not None
+    assert sig == signature(WIRE_A)
+    assert len(sig.values) == NUM_BINS
+    assert Signature.from_bytes(sig.to_bytes(), sig.size) == sig
+    assert all(0 <= v < 2**64 for v in sig.values)
+
+
+def test_short_texts_have_no_signature() -> None:
+    assert signature("") is None
+    assert signature("one two three four five six") is None
+    words = " ".join(f"w{i}" for i in range(MIN_SHINGLES + 4))
+    assert signature(words) is not None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (WIRE_A, WIRE_A, True),
+        (WIRE_A, WIRE_B, True),  # one wire story, two outlets' boilerplate
+        (WIRE_A, WIRE_A.upper(), True),  # case-insensitive
+        (WIRE_A, WIRE_A[: len(WIRE_A) * 2 // 3], True),  # a trimmed copy
+        (WIRE_A, OTHER, False),  # same topic, different story
+        (WIRE_A, (FILLER + " ") * 20, False),
+    ],
+    ids=["identical", "boilerplate", "case", "trimmed", "other-story", "unrelated"],
+)
+def test_same_story(a: str, b: str, same: bool) -> None:
+    index = StoryIndex()
+    story, is_new = index.assign("first", a)
+    assert (story, is_new) == ("first", True)
+    second, second_new = index.assign("second", b)
+    assert (second == "first") is same
+    assert second_new is not same
+
+
+def test_similarity_estimates() -> None:
+    a, b, other = signature(WIRE_A), signature(WIRE_B), signature(OTHER)
+    assert a and b and other
+    assert similarity(a, a) == (1.0, 1.0)
+    assert similarity(a, b)[0] >= 0.5
+    assert similarity(a, other)[0] < 0.2
+
+
+def test_first_seen_is_the_lead_and_stays_so() -> None:
+    index = StoryIndex()
+    assert index.assign("lead", WIRE_A) == ("lead", True)
+    assert index.assign("copy1", WIRE_B) == ("lead", False)
+    assert index.assign("copy2", WIRE_A + " " + FILLER) == ("lead", False)
+    assert index.assign("other", OTHER) == ("other", True)
+    # Assigning an article again keeps its story.
+    assert index.assign("copy1", OTHER) == ("lead", False)
+    assert len(index) == 4 and "copy2" in index
+
+
+def test_article_without_signature_is_its_own_story() -> None:
+    index = StoryIndex()
+    assert index.assign("a", "Short teaser.") == ("a", True)
+    assert index.assign("b", "Short teaser.") == ("b", True)
+    assert [r.article_id for r in index.take_new()] == []
+
+
+def test_incremental_across_runs() -> None:
+    first_run = StoryIndex()
+    first_run.assign("lead", WIRE_A)
+    first_run.assign("other", OTHER)
+    rows = first_run.take_new()
+    assert [r.article_id for r in rows] == ["lead", "other"]
+    assert first_run.take_new() == []
+    second_run = StoryIndex.load(rows)
+    assert second_run.assign("copy", WIRE_B) == ("lead", False)
+    assert second_run.find(OTHER) == "other"
+    assert [(r.article_id, r.story_id) for r in second_run.take_new()] == [("copy", "lead")]
+
+
+def test_many_distinct_articles_stay_distinct() -> None:
+    # Texts built from disjoint vocabularies: no two share a shingle.
+    index = StoryIndex()
+    for i in range(300):
+        text = " ".join(f"t{i}w{j}" for j in range(40))
+        assert index.assign(f"a{i}", text) == (f"a{i}", True)

@@ -1,0 +1,177 @@
+"""The extraction pool: results as they complete, hard limits, replacement, never raising."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import newsradar.extract_pool as pool_module
+from newsradar.config import ExtractSettings
+from newsradar.errors import ExtractError
+from newsradar.extract import ExtractedPage
+from newsradar.extract_pool import ExtractJob, ExtractorPool, worker_count
+from tests.extract_hooks import misbehaving_extract
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+ARTICLE = (PAGES / "article-jsonld.html").read_bytes()
+
+
+def job(key: str, html: bytes = ARTICLE) -> ExtractJob:
+    return ExtractJob(key=key, html=html, url=f"https://example.org/{key}")
+
+
+@pytest.fixture(scope="module")
+def pool() -> ExtractorPool:
+    settings = ExtractSettings(workers=2, timeout=2.0, memory_mb=512)
+    with ExtractorPool(settings, extractor=misbehaving_extract) as p:
+        yield p  # type: ignore[misc]
+
+
+def test_public_surface() -> None:
+    assert set(pool_module.__all__) == {"ExtractJob", "ExtractorPool", "worker_count"}
+
+
+def test_worker_count() -> None:
+    assert worker_count(ExtractSettings(workers=3)) == 3
+    assert worker_count(ExtractSettings(workers=0)) >= 1
+
+
+def test_every_job_comes_back_once(pool: ExtractorPool) -> None:
+    results = list(pool.extract_many(job(f"p{i}") for i in range(12)))
+    assert sorted(k for k, _ in results) == sorted(f"p{i}" for i in range(12))
+    for _, result in results:
+        assert isinstance(result, ExtractedPage)
+        assert "arms transfers" in result.text
+
+
+def test_empty_input(pool: ExtractorPool) -> None:
+    assert list(pool.extract_many([])) == []
+
+
+@pytest.mark.parametrize(
+    ("marker", "kind", "words"),
+    [
+        (b"HANG", "extract_timeout", "longer than 2 s"),
+        (b"CRASH", "extract_error", "worker died"),
+        (b"HOG", "extract_error", "memory"),
+        (b"RAISE", "extract_error", "ValueError: extractor bug"),
+    ],
+)
+def test_bad_page_is_skipped_with_a_reason_and_the_pool_goes_on(
+    pool: ExtractorPool, marker: bytes, kind: str, words: str
+) -> None:
+    jobs = [job("before"), job("bad", marker), *(job(f"after{i}") for i in range(4))]
+    results = dict(pool.extract_many(jobs))
+    assert set(results) == {"before", "bad", "after0", "after1", "after2", "after3"}
+    bad = results.pop("bad")
+    assert isinstance(bad, ExtractError)
+    assert bad.kind == kind
+    assert words in str(bad)
+    assert bad.url == "https://example.org/bad"
+    assert all(isinstance(r, ExtractedPage) and r.text for r in results.values())
+    assert len(pool._workers) == 2
+    assert all(w.process.is_alive() for w in pool._workers)
+
+
+def test_workers_run_under_the_memory_cap(pool: ExtractorPool) -> None:
+    [(_, result)] = list(pool.extract_many([job("limit", b"LIMIT")]))
+    assert isinstance(result, ExtractedPage)
+    assert int(result.text) == 512 * 1024 * 1024
+
+
+def test_killed_worker_is_replaced(pool: ExtractorPool) -> None:
+    before = {w.process.pid for w in pool._workers}
+    timeouts = pool.timeouts
+    results = dict(pool.extract_many([job("hang", b"HANG"), job("pid", b"PID")]))
+    assert pool.timeouts == timeouts + 1
+    after = {w.process.pid for w in pool._workers}
+    assert len(after - before) == 1
+    assert isinstance(results["pid"], ExtractedPage)
+
+
+def test_stopping_early_leaves_the_pool_usable(pool: ExtractorPool) -> None:
+    stream = pool.extract_many(job(f"s{i}") for i in range(10))
+    first = next(stream)
+    stream.close()
+    assert first[0].startswith("s")
+    again = dict(pool.extract_many([job("x"), job("y")]))
+    assert set(again) == {"x", "y"}
+
+
+def test_jobs_are_pulled_lazily(pool: ExtractorPool) -> None:
+    pulled: list[int] = []
+
+    def jobs():  # type: ignore[no-untyped-def]
+        for i in range(6):
+            pulled.append(i)
+            yield job(f"l{i}")
+
+    stream = pool.extract_many(jobs())
+    next(stream)
+    # Two workers, one page each: at most one more pulled than results taken plus in flight.
+    assert len(pulled) <= 3
+    assert len(dict(stream)) == 5
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body>" + "<div>" * 5000 + "<p>deep</p>" + "</div>" * 5000 + "</body></html>",
+        "<html><body>" + "<p>x</p>" * 50_000 + "</body></html>",
+        '<html><body><table><tr><td colspan="9007199254740991">a</td></tr></table></body></html>',
+        "<html><body><table>"
+        + ("<tr>" + "<td>c</td>" * 200 + "</tr>") * 2000
+        + "</table></body></html>",
+        # 15 MB of HTML: a soup of nested inline tags and text.
+        "<html><body>" + "<div><span><b>word</b> text <i>more</i></span></div>" * 300_000,
+    ],
+    ids=["deep-nesting", "50000-p", "huge-colspan", "huge-table", "15MB"],
+)
+def test_pathological_pages_stay_within_limits(html: str) -> None:
+    settings = ExtractSettings(workers=1, timeout=1.0, memory_mb=512)
+    with ExtractorPool(settings) as p:
+        results = dict(p.extract_many([job("bad", html.encode()), job("next")]))
+    bad = results["bad"]
+    if isinstance(bad, ExtractError):
+        assert bad.kind in {"extract_timeout", "extract_error"}
+    else:
+        assert isinstance(bad, ExtractedPage)
+    nxt = results["next"]
+    assert isinstance(nxt, ExtractedPage) and "arms transfers" in nxt.text
+
+
+def test_close_is_idempotent_and_restartable() -> None:
+    p = ExtractorPool(ExtractSettings(workers=1, timeout=5.0))
+    with p:
+        assert dict(p.extract_many([job("a")]))["a"]
+    p.close()
+    with p:
+        assert isinstance(dict(p.extract_many([job("b")]))["b"], ExtractedPage)
+
+
+def test_workers_do_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    # A main module that cannot be re-imported (stdin) or must not be (it prints).
+    script = (
+        "print('main ran')\n"
+        "from newsradar.config import ExtractSettings\n"
+        "from newsradar.extract_pool import ExtractJob, ExtractorPool\n"
+        "with ExtractorPool(ExtractSettings(workers=1)) as pool:\n"
+        "    html = b'<html><body><article><p>' + b'A full sentence of text. ' * 20 + b'</p>'\n"
+        "    [(key, page)] = pool.extract_many([ExtractJob('k', html, 'https://e.org/a')])\n"
+        "    print(type(page).__name__, page.status)\n"
+    )
+    path = tmp_path / "main_script.py"
+    path.write_text(script)
+    for run in (["-"], [str(path)]):
+        out = subprocess.run(
+            [sys.executable, *run],
+            input=script if run == ["-"] else None,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert out.stdout.splitlines() == ["main ran", "ExtractedPage ok"], out.stderr

@@ -1,0 +1,249 @@
+"""Parsing feeds (RELIABILITY B16-B22): bytes in, entries with stable identity out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newsradar.errors import ParseError, ParseTimeoutError
+from newsradar.feeds import html_to_text, parse_feed
+from newsradar.models import ParsedFeed
+from tests.loopback import LoopbackHTTPServer
+
+NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+RSS_HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
+
+
+def rss(items: str, *, head: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return f'{head}<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+
+
+def parse(body: bytes, headers: dict[str, str] | None = None, **kw: object) -> ParsedFeed:
+    options: dict[str, object] = {"max_entries": 500, "now": NOW, "time_limit": None, **kw}
+    return parse_feed(
+        "f",
+        body,
+        headers=RSS_HEADERS if headers is None else headers,
+        base_url="https://example.org/feed.xml",
+        **options,  # type: ignore[arg-type]
+    )
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n <!ENTITY lol "lol">\n'
+    + b"".join(
+        b' <!ENTITY lol%d "%s">\n' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+        for n in range(1, 10)
+    )
+    + b']>\n<rss version="2.0"><channel><title>&lol9;</title>'
+    b"<item><guid>1</guid><title>laughs &lol9;</title></item></channel></rss>"
+)
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    parsed = parse(LAUGHS, time_limit=5.0)
+    assert len(parsed.entries) == 1
+    assert len(parsed.entries[0].title) < 100
+    assert parsed.warnings  # flagged
+
+
+def test_external_entities_are_never_resolved(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY f SYSTEM "file://{secret}">'
+        f'<!ENTITY h SYSTEM "{http_server.url("/xxe")}">]>'
+        '<rss version="2.0"><channel><title>&f;&h;</title><item><guid>1</guid>'
+        "<title>a &f; b &h;</title><description>&f;&h;</description></item></channel></rss>"
+    ).encode()
+    parsed = parse(body, time_limit=5.0)
+    everything = repr(parsed)
+    assert "TOP-SECRET" not in everything
+    assert http_server.connections == 0
+    # Bytes that happen to be a path are data, never a file to open.
+    with pytest.raises(ParseError):
+        parse(str(secret).encode())
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (rss("<item><guid>1</guid><title>ok</title></item><item><guid>2</guid><title>un"), 1),
+        (rss("<item><guid>1</guid><title>a\x01b\x0c</title></item>"), 1),
+        (rss("<item><guid>1</guid><title>ok</title></item><item><title>open <b>tag</item>"), 2),
+    ],
+)
+def test_malformed_feeds_keep_their_valid_entries(body: bytes, kept: int) -> None:
+    parsed = parse(body)
+    assert len(parsed.entries) >= kept
+    assert parsed.entries[0].title.startswith(("ok", "ab"))
+    assert all("\x01" not in e.title for e in parsed.entries)
+
+
+def test_documents_without_a_feed_are_a_parse_error() -> None:
+    with pytest.raises(ParseError) as info:
+        parse(b"<html><body>hello</body></html>")
+    assert info.value.kind == "parse_error"
+    assert "'f'" in str(info.value)
+
+
+CAFE = "Caf\u00e9 \u201cquoted\u201d"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected", "override"),
+    [
+        (
+            rss(f"<item><guid>1</guid><title>{CAFE}</title></item>").replace(
+                CAFE.encode(), CAFE.encode("cp1252")
+            ),
+            RSS_HEADERS,
+            CAFE,
+            True,
+        ),
+        (
+            rss(
+                "<item><guid>1</guid><title>\u0391\u03b8\u03ae\u03bd\u03b1</title></item>",
+                head='<?xml version="1.0" encoding="iso-8859-7"?>',
+            )
+            .decode()
+            .encode("iso-8859-7"),
+            {"content-type": "application/rss+xml"},
+            "\u0391\u03b8\u03ae\u03bd\u03b1",
+            False,
+        ),
+        (rss("<item><guid>1</guid><title>plain</title></item>", head=""), {}, "plain", False),
+        (
+            b"\xff\xfe"
+            + rss(
+                "<item><guid>1</guid><title>\u0416\u0443\u043a</title></item>",
+                head='<?xml version="1.0" encoding="utf-16"?>',
+            )
+            .decode()
+            .encode("utf-16-le"),
+            {"content-type": "application/xml"},
+            "\u0416\u0443\u043a",
+            False,
+        ),
+        (
+            rss(
+                "<item><guid>1</guid><title>bad \xff\xfe bytes</title></item>".replace(
+                    "\xff\xfe", "@@"
+                )
+            ).replace(b"@@", b"\xff\xfe"),
+            RSS_HEADERS,
+            "bad",
+            True,
+        ),
+    ],
+)
+def test_encodings_give_valid_readable_text(
+    body: bytes, headers: dict[str, str], expected: str, override: bool
+) -> None:
+    parsed = parse(body, headers)
+    title = parsed.entries[0].title
+    assert title.startswith(expected)
+    title.encode("utf-8")  # valid Unicode: no lone surrogates
+    if override:
+        assert parsed.warnings  # an encoding problem is a warning, not a failed feed
+
+
+def test_pathological_author_is_cut_off_by_the_time_limit() -> None:
+    author = "a@" + "a." * 16000 + "!"
+    body = rss(f"<item><guid>1</guid><title>t</title><author>{author}</author></item>")
+    with pytest.raises(ParseTimeoutError) as info:
+        parse(body, time_limit=0.5)
+    assert info.value.kind == "parse_timeout"
+    # The worker was replaced: the next feed parses normally under a limit.
+    assert parse(rss("<item><guid>1</guid><title>next</title></item>"), time_limit=10.0).entries
+
+
+def test_identity_is_stable_and_nothing_is_silently_dropped() -> None:
+    body = rss(
+        "<item><title>no guid</title><link>https://example.org/a?utm_source=x</link></item>"
+        "<item><title>no link</title><description>text</description></item>"
+        "<item><guid>dup</guid><title>first</title><link>https://example.org/1</link></item>"
+        "<item><guid>dup</guid><title>second</title><link>https://example.org/2</link></item>"
+        "<item><guid>same</guid><title>x</title></item><item><guid>same</guid><title>x</title></item>"
+    )
+    one, two = parse(body), parse(body)
+    assert [e.guid for e in one.entries] == [e.guid for e in two.entries]  # NODUP across runs
+    guids = [e.guid for e in one.entries]
+    assert len(guids) == len(set(guids)) == 5
+    first = one.entries[0]
+    assert "guid_synthesized" in first.flags and first.guid.startswith("urn:newsradar:")
+    assert first.canonical_url == "https://example.org/a"
+    assert one.entries[1].url == "" and one.entries[1].summary == "text"
+    assert "guid_repeated" in one.entries[3].flags
+    assert any("appears twice" in w for w in one.warnings)
+
+
+def test_items_sharing_one_link_keep_separate_identities() -> None:
+    body = rss(
+        "".join(f"<item><title>t{n}</title><link>https://x.org/</link></item>" for n in range(3))
+    )
+    entries = parse(body).entries
+    assert len({e.guid for e in entries}) == 3
+    assert all("shared_link" in e.flags for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("date", "expected", "flag"),
+    [
+        ("Sat, 28 Nov 2026 10:00:00 GMT", datetime(2026, 11, 28, 10, tzinfo=UTC), None),
+        ("Thu, 01 Jan 2099 00:00:00 GMT", NOW, "published_clamped"),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", None, "published_implausible"),
+        ("not a date", None, None),
+    ],
+)
+def test_dates_are_clamped_and_flagged(
+    date: str, expected: datetime | None, flag: str | None
+) -> None:
+    entry = parse(
+        rss(f"<item><guid>1</guid><title>t</title><pubDate>{date}</pubDate></item>")
+    ).entries[0]
+    assert entry.published_at == expected
+    if flag:
+        assert flag in entry.flags
+
+
+def test_entry_cap_keeps_the_first_and_says_so() -> None:
+    body = rss("".join(f"<item><guid>{n}</guid><title>t{n}</title></item>" for n in range(10_000)))
+    parsed = parse(body, max_entries=100, time_limit=30.0)
+    assert [e.guid for e in parsed.entries[:2]] == ["0", "1"] and len(parsed.entries) == 100
+    assert any("10000 entries; kept the first 100" in w for w in parsed.warnings)
+
+
+def test_scripts_and_javascript_links_are_stored_inert() -> None:
+    body = rss(
+        "<item><guid>1</guid><title>&lt;script&gt;alert(1)&lt;/script&gt; News</title>"
+        "<link>javascript:alert(1)</link><description>&lt;p&gt;Hi &lt;img src=x "
+        "onerror=alert(1)&gt;&lt;script&gt;evil()&lt;/script&gt;there&lt;/p&gt;</description></item>"
+    )
+    entry = parse(body).entries[0]
+    assert entry.url == "" and "unsafe_link" in entry.flags
+    assert "evil" not in entry.summary and "onerror" not in entry.summary
+    assert entry.summary == "Hi there"
+    assert "News" in entry.title
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("<p>a</p><p>b</p>", "a b"),
+        ("x &amp; y &lt;z&gt;", "x & y <z>"),
+        ("<style>p{}</style><b>bold</b>", "bold"),
+        ("plain", "plain"),
+    ],
+)
+def test_html_to_text(markup: str, text: str) -> None:
+    assert html_to_text(markup) == text
+
+
+def test_relative_links_resolve_against_the_feed_url() -> None:
+    entry = parse(rss("<item><guid>1</guid><title>t</title><link>/news/1</link></item>")).entries[0]
+    assert entry.url == "https://example.org/news/1"

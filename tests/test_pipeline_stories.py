@@ -1,0 +1,112 @@
+"""One story however many sites carry it: a syndicated copy on two loopback hosts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsradar.config import load_config
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST, rss
+from tests.test_pipeline import feeds_toml, run_pass
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+def outlet(server: LoopbackHTTPServer, page: str, guid: str, title: str) -> None:
+    """A site whose feed has one item linking to ``page`` (its own boilerplate)."""
+    server.route("/story.html", (PAGES / page).read_bytes(), headers=HTML)
+    server.route(
+        "/feed.xml",
+        rss([(guid, title, server.url("/story.html"), "Alliance chief in Seoul.")]),
+        headers=RSS,
+    )
+
+
+@pytest.fixture
+def hosts() -> Iterator[list[LoopbackHTTPServer]]:
+    servers = [LoopbackHTTPServer().start() for _ in range(3)]
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+def stories(database: Path) -> list[tuple[str, str, str]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("SELECT feed_id, id, story_id FROM articles ORDER BY feed_id").fetchall()
+    return [(f, a, s) for f, a, s in rows]
+
+
+def test_syndicated_copy_on_two_hosts_is_one_story_and_one_alert(
+    tmp_path: Path, hosts: list[LoopbackHTTPServer]
+) -> None:
+    first, second, third = hosts
+    outlet(first, "wire-outlet-a.html", "harbour-1", "Alliance chief warns of arms for Russia")
+    outlet(second, "wire-outlet-b.html", "courier-77", "NATO head in Seoul")
+    third.route("/story.html", (PAGES / "other-story.html").read_bytes(), headers=HTML)
+    third.route(
+        "/feed.xml",
+        rss([("other-1", "Japan to boost missile defence", third.url("/story.html"), "")]),
+        headers=RSS,
+    )
+    config = load_config(
+        write_config(
+            tmp_path / "cfg",
+            feeds=feeds_toml(
+                ("a-harbour", first.url("/feed.xml")),
+                ("b-courier", second.url("/feed.xml")),
+                ("c-other", third.url("/feed.xml")),
+            ),
+            watchlist=WATCHLIST,
+        )
+    )
+
+    summary = run_pass(config)
+
+    assert summary.articles_stored == 3
+    rows = stories(config.storage.database)
+    (_, lead_id, lead_story), (_, copy_id, copy_story), (_, other_id, other_story) = rows
+    # The first one seen is the story's lead; the copy joins it; another story stays apart.
+    assert lead_story == lead_id
+    assert copy_story == lead_id and copy_id != lead_id
+    assert other_story == other_id
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        alerts = con.execute(
+            "SELECT story_id, count(*) FROM alerts WHERE watch_id = 'nato' GROUP BY story_id"
+        ).fetchall()
+        signatures = con.execute("SELECT count(*) FROM story_signatures").fetchone()
+    assert alerts == [(lead_id, 1)]
+    assert signatures == (3,)
+
+
+def test_a_copy_published_in_a_later_run_joins_the_stored_story(
+    tmp_path: Path, hosts: list[LoopbackHTTPServer]
+) -> None:
+    first, second, _ = hosts
+    outlet(first, "wire-outlet-a.html", "harbour-1", "Alliance chief warns of arms for Russia")
+    directory = write_config(
+        tmp_path / "cfg",
+        feeds=feeds_toml(("a-harbour", first.url("/feed.xml"))),
+        watchlist=WATCHLIST,
+    )
+    run_pass(load_config(directory))
+    [(_, lead_id, _)] = stories(load_config(directory).storage.database)
+
+    outlet(second, "wire-outlet-b.html", "courier-77", "NATO head in Seoul")
+    (directory / "feeds.toml").write_text(
+        feeds_toml(("a-harbour", first.url("/feed.xml")), ("b-courier", second.url("/feed.xml")))
+    )
+    config = load_config(directory)
+    summary = run_pass(config)
+
+    assert summary.articles_stored == 1
+    assert [s for _, _, s in stories(config.storage.database)] == [lead_id, lead_id]
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        nato = con.execute("SELECT count(*) FROM alerts WHERE watch_id = 'nato'").fetchone()
+    assert nato == (1,)
