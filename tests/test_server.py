@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
+from newsradar.cli import main
 from newsradar.server import ServerStartError, local_prefect_server, server_is_healthy
+from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST
 
 
 def test_a_busy_port_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
@@ -26,3 +30,23 @@ def test_health_is_what_the_api_answers(http_server: LoopbackHTTPServer) -> None
 
     assert server_is_healthy(http_server.url("/api"))
     assert not server_is_healthy(http_server.url("/elsewhere"))
+
+
+def test_serve_against_an_unreachable_prefect_api_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, feeds="", watchlist=WATCHLIST)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    saved = dict(os.environ)  # serve sets Prefect defaults in the environment
+    os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    try:
+        assert main(["serve", "--config", str(config)]) == 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in err
+    assert "Traceback" not in err
