@@ -22,6 +22,7 @@ from typing import Any
 import trafilatura
 
 from bench._aeb import aeb_dir, load_pages, load_predictions, load_truth, load_urls, score
+from bench._row import row
 from newsradar.config import ExtractSettings
 from newsradar.errors import ExtractError
 from newsradar.extract_pool import ExtractJob, ExtractorPool, worker_count
@@ -35,19 +36,8 @@ def _plain(args: tuple[bytes, str]) -> int:
     return len(trafilatura.extract(html, url=url) or "")
 
 
-def _row(
-    measure: str, value: float, baseline_name: str, baseline: float | None, **kw: Any
-) -> dict[str, Any]:
-    ratio = value / baseline if baseline else None
-    return {
-        "stage": "extract",
-        "measure": measure,
-        "newsradar": round(value, 4),
-        "baseline_name": baseline_name,
-        "baseline": round(baseline, 4) if baseline is not None else None,
-        "ratio": round(ratio, 3) if ratio is not None else None,
-        **kw,
-    }
+def _row(measure: str, value: float, name: str, base: float | None, **kw: Any) -> dict[str, Any]:
+    return row("extract", measure, value, name, base, **kw)
 
 
 def _quality(

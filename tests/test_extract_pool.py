@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,38 @@ def test_workers_do_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
             check=True,
         )
         assert out.stdout.splitlines() == ["main ran", "ExtractedPage ok"], out.stderr
+
+
+def test_workers_die_with_a_killed_pass() -> None:
+    # The pass is SIGKILLed while a worker spins on a hung page: no orphan may keep spinning.
+    script = (
+        "import sys\n"
+        "from newsradar.config import ExtractSettings\n"
+        "from newsradar.extract_pool import ExtractJob, ExtractorPool\n"
+        "from tests.extract_hooks import misbehaving_extract\n"
+        "settings = ExtractSettings(workers=2, timeout=600)\n"
+        "pool = ExtractorPool(settings, extractor=misbehaving_extract)\n"
+        "pool.start()\n"
+        "print(*(w.process.pid for w in pool._workers), flush=True)\n"
+        "jobs = [ExtractJob(str(i), b'HANG', 'https://e.org/h') for i in range(2)]\n"
+        "list(pool.extract_many(jobs))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    with subprocess.Popen(
+        [sys.executable, "-c", script], cwd=repo, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+        time.sleep(1.0)  # let both workers take their hung page
+        proc.kill()
+    deadline = time.monotonic() + 20
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        for pid in list(alive):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                alive.discard(pid)
+        time.sleep(0.1)
+    assert alive == set()

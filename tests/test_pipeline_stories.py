@@ -110,3 +110,36 @@ def test_a_copy_published_in_a_later_run_joins_the_stored_story(
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
         nato = con.execute("SELECT count(*) FROM alerts WHERE watch_id = 'nato'").fetchone()
     assert nato == (1,)
+
+
+def test_feed_whose_items_share_one_link_keeps_every_item(
+    tmp_path: Path, hosts: list[LoopbackHTTPServer]
+) -> None:
+    site = hosts[0]
+    site.route("/", (PAGES / "other-story.html").read_bytes(), headers=HTML)
+    summaries = [
+        "Ministers agreed a new budget for the ports after a long night of talks in the capital.",
+        "The ferry company announced a winter timetable with fewer crossings on weekday mornings.",
+        "A storm closed the coastal road for six hours and cut power to several hundred homes.",
+    ]
+    items = [(f"bulletin-{i}", f"Bulletin {i}", site.url("/"), s) for i, s in enumerate(summaries)]
+    site.route("/feed.xml", rss(items), headers=RSS)
+    config = load_config(
+        write_config(
+            tmp_path / "cfg",
+            feeds=feeds_toml(("bulletins", site.url("/feed.xml"))),
+            watchlist=WATCHLIST,
+        )
+    )
+
+    first = run_pass(config)
+    second = run_pass(config)
+
+    assert (first.articles_stored, second.articles_stored) == (3, 0)
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT guid, text, text_source, story_id = id FROM articles ORDER BY guid"
+        ).fetchall()
+    # The shared page is not any item's article: each keeps its own summary and story.
+    assert rows == [(f"bulletin-{i}", s, "feed", True) for i, s in enumerate(summaries)]
+    assert site.hits("/") == 0

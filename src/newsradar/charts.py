@@ -29,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from newsradar.identity import stable_id
 from newsradar.store.trends import daily_story_counts
@@ -177,7 +178,7 @@ def digest_chart_png(
     tz: str = "UTC",
     labels: Mapping[str, str] | None = None,
 ) -> bytes:
-    """A small PNG (about 600x220 px) of the last ``days`` days, one line per watch.
+    """A small PNG (1200x440 px, shown at 600x220) of the last ``days`` days, one line per watch.
 
     ``source`` is an open connection (read through :mod:`newsradar.store.trends`) or series
     already loaded. For the digest mail: attach it as an inline image part with a Content-ID
@@ -190,8 +191,9 @@ def digest_chart_png(
         series = [s for s in source if s.watch_id in wanted]
     labels = labels or {}
     with _style():
-        fig = Figure(figsize=(6.0, 2.2), dpi=100, layout="constrained")
-        FigureCanvasAgg(fig)
+        # Drawn at twice the size it is shown (600x220), so it stays sharp on high-DPI screens.
+        fig = Figure(figsize=(6.0, 2.2), dpi=200, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         for i, one in enumerate(series):
             ax.plot(
@@ -209,8 +211,12 @@ def digest_chart_png(
         ax.set_title(f"Stories per day, last {days} days", loc="left", fontsize=9)
         if series:
             ax.legend(loc="upper left", frameon=False, fontsize=7, ncols=min(4, len(series)))
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
+        canvas.draw()  # type: ignore[no-untyped-call]
+        rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
+    # A 64-colour palette keeps the antialiasing and makes the mail part ~18 KB instead of ~80.
+    image = Image.fromarray(rgba).convert("RGB").quantize(64, method=Image.Quantize.MEDIANCUT)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 

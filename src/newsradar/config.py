@@ -63,6 +63,15 @@ def _address(value: str) -> str:
     return check_address(value)
 
 
+def _recipient(value: str) -> str:
+    # A mail address, or "channel:NAME" for an Apprise channel in [alerts] channels.
+    if value.startswith("channel:"):
+        if not _ID.match(value.removeprefix("channel:")):
+            raise ValueError(f"{value!r}: channel names use lowercase letters, digits, '-', '_'")
+        return value
+    return _address(value)
+
+
 def _delivery_mode(value: str) -> str:
     from newsradar.alerts.schedule import parse_delivery
 
@@ -105,6 +114,7 @@ class FetchSettings(_Frozen):
     allow_private_networks: bool = False
     # CIDRs exempt from the private-address block, e.g. ["127.0.0.1/32"].
     allow_networks: tuple[str, ...] = ()
+    parse_timeout: float = Field(default=10.0, gt=0, description="hard limit per feed parse, s")
 
     @field_validator("allow_networks")
     @classmethod
@@ -170,11 +180,15 @@ class AlertsSettings(_Frozen):
     # Snippets shown per story, and stories per mail (the rest go in the next digest).
     max_snippets: int = Field(default=3, ge=1, le=50)
     max_stories: int = Field(default=100, ge=1, le=10_000)
+    # Apprise channels: name -> environment variable holding the channel's URL (a secret).
+    channels: dict[str, str] = Field(default_factory=dict)
+    # Days of the stories-per-day chart in each digest (0: no chart).
+    chart_days: int = Field(default=0, ge=0, le=366)
 
     @field_validator("recipients")
     @classmethod
     def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_address(v) for v in value)
+        return tuple(_recipient(v) for v in value)
 
     @field_validator("operator")
     @classmethod
@@ -189,7 +203,20 @@ class AlertsSettings(_Frozen):
     @field_validator("delivery_by_recipient")
     @classmethod
     def _delivery_by(cls, value: dict[str, str]) -> dict[str, str]:
-        return {_address(k): _delivery_mode(v) for k, v in value.items()}
+        return {_recipient(k): _delivery_mode(v) for k, v in value.items()}
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, variable in value.items():
+            if not _ID.match(name):
+                raise ValueError(f"{name!r}: use lowercase letters, digits, '-' and '_'")
+            if not re.match(r"^[A-Z_][A-Z0-9_]*$", variable):
+                raise ValueError(
+                    f"{name} = {variable!r}: give the NAME of an environment variable holding"
+                    " the Apprise URL (e.g. NEWSRADAR_CHANNEL_DESK), never the URL itself"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -267,7 +294,7 @@ class WatchConfig(_Frozen):
     @field_validator("recipients")
     @classmethod
     def _recipients(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_address(v) for v in value)
+        return tuple(_recipient(v) for v in value)
 
     @field_validator("delivery")
     @classmethod

@@ -32,7 +32,7 @@ BANDS = 32
 ROWS = NUM_BINS // BANDS
 SHINGLE_WORDS = 5
 # Fewer shingles than this (a one-line summary) is too little to call two texts one story.
-MIN_SHINGLES = 12
+MIN_SHINGLES = 20
 
 _BIN_BITS = 6  # 2**6 == NUM_BINS
 _VALUE_BITS = 64 - _BIN_BITS

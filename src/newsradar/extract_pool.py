@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -73,12 +74,45 @@ def _limit_memory(memory_mb: int) -> None:
         log.warning("cannot cap worker memory at %s MB: %s", memory_mb, exc)
 
 
-def _worker_main(conn: Connection, extractor: Extractor, memory_mb: int, min_chars: int) -> None:
+def _die_with_parent() -> None:
+    """Make this worker end when the pass's process dies, even by SIGKILL.
+
+    A worker is a child of the forkserver, which exits once no process holds its "alive" fd;
+    but every child inherits that fd, so a worker spinning on a hung page would keep the
+    forkserver, and itself, alive for good. Drop the fd (workers start no processes), and
+    ask Linux to SIGKILL us when the forkserver goes (PR_SET_PDEATHSIG).
+    """
+    server = getattr(mp.forkserver, "_forkserver", None)  # type: ignore[attr-defined]
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() == 1:  # the forkserver was gone before we asked
+        os._exit(1)
+
+
+def _worker_main(
+    conn: Connection, extractor: Extractor, memory_mb: int, min_chars: int, timeout: float
+) -> None:
     """Loop: receive a job, extract, send (seq, ok, payload, retiring). ``None`` means stop."""
     # The parent owns Ctrl-C; a worker interrupted mid-page would only report noise.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     _limit_memory(memory_mb)
+    _die_with_parent()
+    # Second line of defence: SIGALRM's default action ends the process even while C code
+    # holds the GIL, should the parent fail to kill a worker past its deadline.
+    alarm = int(timeout * 2) + 5
     while True:
         try:
             message = conn.recv()
@@ -89,6 +123,7 @@ def _worker_main(conn: Connection, extractor: Extractor, memory_mb: int, min_cha
         seq, html, url, content_type = message
         retire = False
         payload: ExtractedPage | str
+        signal.alarm(alarm)
         try:
             ok, payload = True, extractor(html, url, content_type=content_type, min_chars=min_chars)
         except MemoryError:
@@ -98,6 +133,7 @@ def _worker_main(conn: Connection, extractor: Extractor, memory_mb: int, min_cha
             ok, payload = False, "markup nested too deeply to extract"
         except Exception as exc:
             ok, payload = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        signal.alarm(0)
         reply = (seq, ok, payload, retire)
         del html, message
         try:
@@ -198,6 +234,7 @@ class ExtractorPool:
                 self._extractor,
                 self.settings.memory_mb,
                 self.settings.fallback_min_chars,
+                self.settings.timeout,
             ),
             name="newsradar-extract",
             daemon=True,

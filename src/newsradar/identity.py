@@ -224,6 +224,11 @@ class KnownKeys:
             keys.add(a)
         return keys
 
+    def link_shared(self, entry: EntryKeys) -> bool:
+        """True when two stored guids of the entry's feed have its URL (one link for all)."""
+        same_url = self.by_url.get(entry.canonical_url, []) if entry.canonical_url else []
+        return len({a.guid for a in same_url if a.feed_id == entry.feed_id}) > 1
+
     def add(self, a: KnownArticle) -> None:
         """Remember an article (also one stored earlier in the same pass)."""
         self.by_guid.setdefault((a.feed_id, a.guid), a)
@@ -270,9 +275,7 @@ def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = Fa
     if by_guid is not None:
         return _verdict(entry, by_guid, "guid", compare_title=True)
     same_url = known.by_url.get(entry.canonical_url, []) if entry.canonical_url else []
-    # Two stored guids of this feed at one URL: the feed gives every item the same link.
-    shared_link = shared_link or len({a.guid for a in same_url if a.feed_id == entry.feed_id}) > 1
-    if same_url and not shared_link:
+    if same_url and not (shared_link or known.link_shared(entry)):
         # Same feed first: a re-issued guid with an edited headline is the same article.
         for a in sorted(same_url, key=lambda a: a.feed_id != entry.feed_id):
             return _verdict(entry, a, "url", compare_title=a.feed_id == entry.feed_id)

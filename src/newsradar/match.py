@@ -1,84 +1,382 @@
-"""Watchlist matching: whole words, case-insensitive (first version)."""
+"""The matching engine: a whole watchlist compiled once, then applied to each document.
+
+    >>> matcher = Matcher.compile(load_watchlist(Path("config/watchlist.toml")))
+    >>> matcher.match(Document(title="NATO chief in Seoul", body="..."))
+    {'nato': [Mention(watch_id='nato', field='title', start=0, end=4, text='NATO')], ...}
+
+Every term of every watch (``terms``, ``exclude`` and the words of queries) goes into ONE
+Aho-Corasick automaton over folded text (:mod:`newsradar.normalize`). A document is folded and
+scanned once per field; each hit is checked against its term's rules (:mod:`newsradar.terms`),
+and only the watches one of whose terms occurred are evaluated (:mod:`newsradar.evaluate`).
+Mentions come back as spans of the ORIGINAL field text.
+"""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import ahocorasick
+
 from newsradar.config import WatchConfig
+from newsradar.errors import WatchlistError
+from newsradar.evaluate import (
+    CompiledWatch,
+    Hit,
+    QueryPlan,
+    Scan,
+    collapse,
+    evaluate_watch,
+    reachable,
+    triggers,
+)
 from newsradar.models import Mention
+from newsradar.normalize import Folded, fold, is_word_char, word_view
+from newsradar.query import QuerySyntaxError, parse, refs
+from newsradar.snippet import snippet
+from newsradar.terms import Term, TermError, parse_term
 
 __all__ = ["Document", "Matcher", "snippet"]
+
+# Bump when the meaning of a definition changes, so that rule hashes (and rematch) notice.
+ENGINE_VERSION = "newsradar-match/1"
+# Fields mentions are reported for; url and source only serve as conditions in queries.
+TEXT_FIELDS = ("title", "body")
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """The fields of one article that watches are matched against."""
+    """What the matcher reads: the text fields of an article and a little metadata."""
 
     title: str
     body: str
     url: str = ""
+    # Feed id or outlet name, for source:(...).
     source: str = ""
+    # Language code ("en", "pt-BR"), for lang:xx.
     lang: str | None = None
 
 
-def snippet(text: str, start: int, end: int, width: int = 160) -> str:
-    """Context around ``text[start:end]``, cut at word boundaries, marked with … at cuts."""
-    pad = max(0, (width - (end - start)) // 2)
-    lo, hi = max(0, start - pad), min(len(text), end + pad)
-    while lo > 0 and not text[lo - 1].isspace():
-        lo += 1
-        if lo >= start:
-            lo = start
-            break
-    while hi < len(text) and not text[hi].isspace():
-        hi -= 1
-        if hi <= end:
-            hi = end
-            break
-    core = " ".join(text[lo:hi].split())
-    return ("…" if lo > 0 else "") + core + ("…" if hi < len(text) else "")
-
-
 class Matcher:
-    """All watches compiled once; ``match`` returns the mentions of the watches that fire."""
+    """A compiled watchlist. Build with :meth:`compile`; :meth:`match` is pure and thread-safe."""
 
-    def __init__(self, watches: Sequence[WatchConfig]) -> None:
-        self._watches = {w.id: w for w in watches}
-        self._patterns = {
-            w.id: re.compile(
-                r"(?<![\w])(" + "|".join(re.escape(t) for t in w.terms) + r")(?![\w])",
-                re.IGNORECASE,
-            )
-            for w in watches
-            if w.terms
-        }
+    def __init__(
+        self,
+        watches: tuple[CompiledWatch, ...],
+        terms: tuple[Term, ...],
+        automata: tuple[ahocorasick.Automaton | None, ahocorasick.Automaton | None],
+        by_trigger: dict[int, tuple[int, ...]],
+        definitions: tuple[str, ...],
+        hashes: tuple[str, ...],
+    ) -> None:
+        self._watches = watches
+        self._terms = terms
+        self._words, self._literals = automata
+        self._by_trigger = by_trigger
+        self._definitions = definitions
+        self._hashes = hashes
+        self._index = {w.id: i for i, w in enumerate(watches)}
+        self._conditions = frozenset(
+            name for w in watches if w.plan is not None for name in w.plan.fields
+        ) - set(TEXT_FIELDS)
 
     @classmethod
     def compile(cls, watches: Sequence[WatchConfig], *, source: str = "watchlist.toml") -> Matcher:
-        return cls(watches)
+        """Compile watches; raises :class:`WatchlistError` naming the watch, column and fix."""
+        return _Compiler(watches, source).build()
 
     @property
     def watch_ids(self) -> tuple[str, ...]:
-        return tuple(self._watches)
-
-    def definition(self, watch_id: str) -> str:
-        return json.dumps(self._watches[watch_id].model_dump(mode="json"), sort_keys=True)
+        return tuple(w.id for w in self._watches)
 
     def rule_hash(self, watch_id: str) -> str:
-        return hashlib.sha256(self.definition(watch_id).encode()).hexdigest()[:16]
+        """Hash of the watch definition, including the watches it refers to."""
+        return self._hashes[self._index[watch_id]]
+
+    def definition(self, watch_id: str) -> str:
+        """The watch as TOML text (stored in ``watches.definition`` for reference)."""
+        return self._definitions[self._index[watch_id]]
 
     def match(self, doc: Document) -> dict[str, list[Mention]]:
+        """Mentions per watch, for the watches that fire on ``doc`` (in watchlist order)."""
+        if self._words is None and self._literals is None:
+            return {}
+        scan = Scan(doc.lang)
+        if doc.title:
+            self._scan_field(scan, "title", doc.title)
+        if doc.body:
+            self._scan_field(scan, "body", doc.body)
+        # url and source are only ever conditions of queries: scanned when a query asks.
+        if doc.url and "url" in self._conditions:
+            self._scan_field(scan, "url", doc.url)
+        if doc.source and "source" in self._conditions:
+            self._scan_field(scan, "source", doc.source)
+        occurrences = scan.occurrences
+        if not occurrences:
+            return {}
+        candidates: set[int] = set()
+        by_trigger = self._by_trigger
+        for term_id in occurrences:
+            candidates.update(by_trigger.get(term_id, ()))
         found: dict[str, list[Mention]] = {}
-        for watch_id, pattern in self._patterns.items():
-            mentions = [
-                Mention(watch_id, field, m.start(), m.end(), m.group(0))
-                for field, text in (("title", doc.title), ("body", doc.body))
-                for m in pattern.finditer(text)
-            ]
-            if len(mentions) >= self._watches[watch_id].min_mentions:
-                found[watch_id] = mentions
+        watches = self._watches
+        # Original span and text per hit, shared by the watches that report it.
+        resolved: dict[Hit, tuple[int, int, str]] = {}
+        for index in sorted(candidates):
+            watch = watches[index]
+            if watch.simple:
+                # The common case: terms only. One term's hits never overlap one another.
+                hits: list[Hit] = []
+                for term_id in watch.terms:
+                    more = occurrences.get(term_id)
+                    if more:
+                        hits = collapse(hits + more) if hits else more
+            else:
+                hits = evaluate_watch(watches, index, scan)
+            if self._conditions:
+                hits = [h for h in hits if h[0] in TEXT_FIELDS]
+            if len(hits) < watch.min_mentions or not hits:
+                continue
+            mentions = []
+            for hit in hits:
+                span = resolved.get(hit)
+                if span is None:
+                    span = resolved[hit] = _resolve(scan, hit)
+                mentions.append(Mention(watch.id, hit[0], *span))
+            found[watch.id] = mentions
         return found
+
+    def _scan_field(self, scan: Scan, name: str, text: str) -> None:
+        folded = fold(text)
+        scan.folded[name] = folded
+        scan.originals[name] = text
+        haystack = folded.text
+        terms = self._terms
+        occurrences = scan.occurrences
+        if self._words is not None:
+            # Keys are " key " (or " key" for a prefix) in a view where every non-word
+            # character is a space: a raw hit is already a whole-word hit.
+            view = " " + word_view(haystack) + " "
+            for last, (size, prefix, plain, checked) in self._words.iter(view):
+                start = last - size + 1
+                if prefix:
+                    end, stop = last, view.find(" ", last + 1) - 1
+                else:
+                    end = stop = last - 1
+                hit = (name, start, stop)
+                for term_id in plain:
+                    found = occurrences.get(term_id)
+                    if found is None:
+                        occurrences[term_id] = [hit]
+                    else:
+                        found.append(hit)
+                for term_id in checked:
+                    first, after = folded.span(start, end)
+                    if terms[term_id].accepts(text[first:after]):
+                        occurrences.setdefault(term_id, []).append(hit)
+        if self._literals is not None:
+            self._scan_literals(scan, name, text, folded)
+
+    def _scan_literals(self, scan: Scan, name: str, text: str, folded: Folded) -> None:
+        """Terms with punctuation or in scripts without spaces: checked hit by hit."""
+        assert self._literals is not None
+        haystack = folded.text
+        size = len(haystack)
+        terms = self._terms
+        occurrences = scan.occurrences
+        for last, (length, _, plain, checked) in self._literals.iter(haystack):
+            start, end = last - length + 1, last + 1
+            for term_id in plain + checked:
+                term = terms[term_id]
+                if not term.at_boundaries(haystack, start, end):
+                    continue
+                stop = end
+                if term.prefix:
+                    while stop < size and is_word_char(haystack[stop]):
+                        stop += 1
+                if term.needs_original:
+                    first, after = folded.span(start, end)
+                    if not term.accepts(text[first:after]):
+                        continue
+                occurrences.setdefault(term_id, []).append((name, start, stop))
+
+
+def _resolve(scan: Scan, hit: Hit) -> tuple[int, int, str]:
+    field, start, end = hit
+    first, after = scan.folded[field].span(start, end)
+    return first, after, scan.originals[field][first:after]
+
+
+class _Compiler:
+    """Turns validated watch configurations into a :class:`Matcher`."""
+
+    def __init__(self, watches: Sequence[WatchConfig], source: str) -> None:
+        self.configs = tuple(watches)
+        self.source = source
+        self.index = {w.id: i for i, w in enumerate(self.configs)}
+        self.terms: list[Term] = []
+        self.term_ids: dict[Term, int] = {}
+        self.by_text: dict[str, int] = {}
+        # Watch ids each watch's query refers to, in order.
+        self.refs: list[list[str]] = [[] for _ in self.configs]
+        self.ref_columns: list[list[int]] = [[] for _ in self.configs]
+
+    def error(self, watch_id: str, problem: str, column: int | None = None) -> WatchlistError:
+        return WatchlistError(self.source, watch_id, problem, column)
+
+    def term_id(self, term: Term) -> int:
+        found = self.term_ids.get(term)
+        if found is None:
+            found = self.term_ids[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+    def parse_terms(self, watch: WatchConfig, key: str, written: Sequence[str]) -> tuple[int, ...]:
+        ids: list[int] = []
+        for number, text in enumerate(written, start=1):
+            known = self.by_text.get(text)
+            if known is not None:  # large watchlists repeat the same names
+                ids.append(known)
+                continue
+            try:
+                ids.append(self.term_id(parse_term(text)))
+                self.by_text[text] = ids[-1]
+            except TermError as exc:
+                raise self.error(
+                    watch.id, f"{key}[{number}] {text!r}: {exc.problem}", exc.column
+                ) from None
+        return tuple(ids)
+
+    def build(self) -> Matcher:
+        compiled: list[CompiledWatch] = []
+        for watch in self.configs:
+            terms = self.parse_terms(watch, "terms", watch.terms)
+            excludes = self.parse_terms(watch, "exclude", watch.exclude)
+            plan = self.parse_query(watch, len(compiled)) if watch.query else None
+            if not terms and plan is None:
+                raise self.error(watch.id, "give it `terms` or a `query` (or both)")
+            compiled.append(
+                CompiledWatch(
+                    watch.id,
+                    terms,
+                    excludes,
+                    plan,
+                    watch.min_mentions,
+                    simple=not excludes and plan is None,
+                )
+            )
+        self.check_cycles()
+        watches = tuple(compiled)
+        by_trigger: dict[int, list[int]] = {}
+        for index in range(len(watches)):
+            for term_id in triggers(watches, index):
+                by_trigger.setdefault(term_id, []).append(index)
+        semantics = tuple(_definition(w) for w in self.configs)
+        return Matcher(
+            watches,
+            tuple(self.terms),
+            (self.automaton(literal=False), self.automaton(literal=True)),
+            {t: tuple(ws) for t, ws in by_trigger.items()},
+            tuple(_named(w, d) for w, d in zip(self.configs, semantics, strict=True)),
+            tuple(self.rule_hash(i, semantics) for i in range(len(self.configs))),
+        )
+
+    def parse_query(self, watch: WatchConfig, position: int) -> QueryPlan:
+        assert watch.query is not None
+        try:
+            node = parse(watch.query)
+        except QuerySyntaxError as exc:
+            raise self.error(watch.id, f"query: {exc.problem}", exc.column) from None
+        self.refs[position] = [ref.watch_id for ref in refs(node)]
+        self.ref_columns[position] = [ref.column for ref in refs(node)]
+        for ref in refs(node):
+            if ref.watch_id not in self.index:
+                close = difflib.get_close_matches(ref.watch_id, list(self.index), n=1)
+                fix = f"did you mean @{close[0]}?" if close else "define that watch or fix the id"
+                raise self.error(
+                    watch.id, f"query: unknown watch @{ref.watch_id}; {fix}", ref.column
+                )
+        try:
+            return QueryPlan.build(node, self.term_id, self.index)
+        except ValueError as exc:
+            raise self.error(watch.id, f"query: {exc}", 1) from None
+
+    def check_cycles(self) -> None:
+        done: set[str] = set()
+
+        def visit(watch_id: str, path: list[str]) -> None:
+            if watch_id in done:
+                return
+            position = self.index[watch_id]
+            for ref, column in zip(self.refs[position], self.ref_columns[position], strict=True):
+                if ref in path or ref == watch_id:
+                    cycle = path[path.index(ref) :] if ref in path else []
+                    chain = " -> ".join(f"@{w}" for w in [*cycle, watch_id, ref])
+                    raise self.error(
+                        watch_id,
+                        f"query: @{ref} makes a cycle ({chain}); remove one of these references",
+                        column,
+                    )
+                visit(ref, [*path, watch_id])
+            done.add(watch_id)
+
+        for watch in self.configs:
+            visit(watch.id, [])
+
+    def automaton(self, *, literal: bool) -> ahocorasick.Automaton | None:
+        """One automaton for plain word terms (keys padded with spaces) or for the rest."""
+        by_key: dict[tuple[str, bool], list[int]] = {}
+        for term_id, term in enumerate(self.terms):
+            if term.literal == literal:
+                by_key.setdefault((term.key, term.prefix), []).append(term_id)
+        if not by_key:
+            return None
+        automaton = ahocorasick.Automaton()
+        for (key, prefix), ids in by_key.items():
+            if not literal:
+                key = " " + key + ("" if prefix else " ")
+            # Terms that need no look at the original text are kept apart: no check per hit.
+            plain = tuple(i for i in ids if not self.terms[i].needs_original)
+            checked = tuple(i for i in ids if self.terms[i].needs_original)
+            automaton.add_word(key, (len(key), prefix, plain, checked))
+        automaton.make_automaton()
+        return automaton
+
+    def rule_hash(self, index: int, definitions: tuple[str, ...]) -> str:
+        seen = (
+            reachable(index, lambda current: [self.index[r] for r in self.refs[current]])
+            if self.refs[index]
+            else {index}
+        )
+        # The watch's own definition first, then those it refers to, in watchlist order.
+        ordered = sorted(seen, key=lambda i: (i != index, i))
+        text = "\n".join([ENGINE_VERSION, *(definitions[i] for i in ordered)])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _definition(watch: WatchConfig) -> str:
+    """What the rule hash covers: the watch as TOML without its name."""
+    lines = [f"id = {json.dumps(watch.id)}"]
+    for key in ("terms", "exclude"):
+        values: tuple[str, ...] = getattr(watch, key)
+        if values:
+            lines.append(f"{key} = {json.dumps(list(values), ensure_ascii=False)}")
+    if watch.query and "'''" not in watch.query and not watch.query.endswith("'"):
+        lines.append(f"query = '''{watch.query}'''")
+    elif watch.query:
+        lines.append(f"query = {json.dumps(watch.query, ensure_ascii=False)}")
+    if watch.min_mentions != 1:
+        lines.append(f"min_mentions = {watch.min_mentions}")
+    return "\n".join(lines)
+
+
+def _named(watch: WatchConfig, definition: str) -> str:
+    """The definition shown to people: with the display name after the id."""
+    if not watch.name:
+        return definition
+    first, _, rest = definition.partition("\n")
+    name = f"name = {json.dumps(watch.name, ensure_ascii=False)}"
+    return "\n".join(part for part in (first, name, rest) if part)

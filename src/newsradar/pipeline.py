@@ -21,7 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from newsradar.alerts import DeliveryReport, MatchedArticle, deliver_pending, plan_alerts
+from newsradar.alerts import (
+    DeliveryReport,
+    MatchedArticle,
+    deliver_pending,
+    plan_alerts,
+    queue_spikes,
+)
 from newsradar.config import Config, FeedConfig, WatchConfig
 from newsradar.dates import choose_dates
 from newsradar.dedup import StoryIndex
@@ -31,7 +37,16 @@ from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
 from newsradar.health import permanent_target
-from newsradar.identity import article_id, content_hash, preferred_url
+from newsradar.identity import (
+    EntryKeys,
+    KnownArticle,
+    KnownKeys,
+    article_id,
+    classify_entry,
+    content_hash,
+    preferred_url,
+    shared_links,
+)
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
 from newsradar.progress import Progress, Ticker
@@ -43,15 +58,13 @@ from newsradar.store.feeds import (
     save_polls,
     sync_feeds,
 )
-from newsradar.store.stories import load_signatures
+from newsradar.store.stories import known_articles, load_signatures
 from newsradar.store.writer import (
     Event,
     MatchRow,
-    SeenKeys,
     WatchRow,
     finish_run,
     record_events,
-    seen_keys,
     start_run,
     sync_watches,
     write_batch,
@@ -216,6 +229,7 @@ async def _poll_one(
             base_url=result.final_url,
             max_entries=config.fetch.max_entries_per_feed,
             now=at,
+            time_limit=config.fetch.parse_timeout,
         )
     except ParseError as exc:
         poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
@@ -248,21 +262,25 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
 
     results, blocks = asyncio.run(poll_all())
     candidates = [e for _, entries, _ in results for e in entries]
-    seen = SeenKeys(frozenset(), frozenset())
+    # --- identity: new, update or seen, by guid, canonical URL and content (identity.py) ---
+    keys = [EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title) for e in candidates]
+    known = KnownKeys()
     if candidates:
         with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-            seen = seen_keys(con, candidates)
+            known = KnownKeys.of(known_articles(con, keys))
+    shared = shared_links(keys)
     fresh: list[FeedEntry] = []
-    this_pass: set[tuple[str, str]] = set()
-    urls: set[str] = set()
-    for entry in candidates:
-        if seen.seen(entry) or (entry.feed_id, entry.guid) in this_pass:
+    for entry, key in zip(candidates, keys, strict=True):
+        is_shared = (key.feed_id, key.canonical_url) in shared or known.link_shared(key)
+        verdict = classify_entry(key, known, shared_link=is_shared)
+        # Updates (an edited headline) are not re-fetched yet: they count as seen.
+        if verdict.kind != "new":
             continue
-        if entry.canonical_url and entry.canonical_url in urls:
-            continue
-        this_pass.add((entry.feed_id, entry.guid))
-        if entry.canonical_url:
-            urls.add(entry.canonical_url)
+        known.add(KnownArticle(verdict.article_id, key.feed_id, key.guid, key.canonical_url,
+                               key.title, ""))  # fmt: skip
+        if is_shared:
+            # The link every item shares is not this item's article: keep the feed's text.
+            entry = replace(entry, flags=(*entry.flags, "shared_link"))
         fresh.append(entry)
     new_per_feed = Counter(e.feed_id for e in fresh)
     polls = tuple(replace(p, new_items=new_per_feed[p.feed_id]) for p, _, _ in results)
@@ -303,6 +321,8 @@ def _build_article(
             extracted.updated_at,
             extracted.updated_source,
         )
+    elif "shared_link" in entry.flags:
+        status, reason = "partial_text", "every item of the feed has this link; using the summary"
     else:
         status, reason = "partial_text", "entry has no link"
     if not text.strip():
@@ -328,7 +348,7 @@ async def _fetch_pages(
     fetcher: Fetcher, entries: Sequence[FeedEntry], ticker: Ticker | None = None
 ) -> list[FetchResult | FetchError | None]:
     async def one(entry: FeedEntry) -> FetchResult | FetchError | None:
-        if not entry.url:
+        if not entry.url or "shared_link" in entry.flags:
             return None
         try:
             return await fetcher.fetch_page(entry.url)
@@ -462,8 +482,10 @@ def store_entries(
 
 
 def deliver_alerts(config: Config) -> DeliveryReport:
-    """Send (or write as .eml) the digests that are due."""
-    return deliver_pending(config, now=_now())
+    """Queue spike alerts, then send (or write as .eml) the digests that are due."""
+    now = _now()
+    queue_spikes(config, now)
+    return deliver_pending(config, now=now)
 
 
 def finish_pass(

@@ -1,10 +1,13 @@
 """Spikes from the database: load the daily counts, judge them, queue the alerts.
 
 The edge between :mod:`newsradar.store.trends` (SQL) and :mod:`newsradar.trends` (pure rules).
-The pipeline calls :func:`queue_spike_alerts` once per pass, inside its write transaction:
+The pipeline calls :func:`queue_spike_alerts` once per pass, before delivering digests, with
+the recipients' digest slots (see ``newsradar.pipeline.deliver_alerts``):
 
     >>> with open_writer(cfg.storage.database) as con:       # doctest: +SKIP
-    ...     queue_spike_alerts(con, cfg, datetime.now(UTC))
+    ...     queue_spike_alerts(con, cfg, now, due=lambda rcpt, w: next_digest(cfg, rcpt, w, now))
+
+This module imports nothing from :mod:`newsradar.alerts`, which imports it to render spikes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from newsradar.config import Config, WatchConfig
-from newsradar.store.trends import daily_story_counts, insert_spike_alerts, observed_since
+from newsradar.store.alerts import queue_alerts
+from newsradar.store.trends import daily_story_counts, observed_since
 from newsradar.trends import (
     Series,
     Spike,
@@ -117,10 +121,11 @@ def queue_spike_alerts(
 ) -> int:
     """Find recent spikes and queue one ``spike`` alert per recipient; returns how many were new.
 
-    Safe to call every pass: a spike already in the outbox is not queued again.
+    Safe to call every pass: a spike already in the outbox is not queued again. ``due`` gives
+    each row's ``due_at`` (the recipient's next digest); without it the rows are due at once.
     """
     rows = plan_spike_alerts(config, recent_spikes(con, config, now), now, due)
-    return insert_spike_alerts(con, rows)
+    return queue_alerts(con, rows)
 
 
 def describe_spikes(

@@ -28,12 +28,12 @@ from datetime import date, datetime, timedelta
 
 from newsradar.config import Config, WatchConfig
 from newsradar.identity import stable_id
+from newsradar.store.alerts import AlertRow
 
 __all__ = [
     "SPIKE_KIND",
     "Series",
     "Spike",
-    "SpikeAlertRow",
     "SpikeScan",
     "build_series",
     "days_between",
@@ -98,27 +98,6 @@ class SpikeScan:
     judged_from: date | None
     # Why some or all days were not judged (young database), for the reader; "" when all were.
     note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SpikeAlertRow:
-    """One row for the ``alerts`` outbox: a spike, announced once to one recipient.
-
-    Same columns as the match alerts. ``story_id`` is ``spike:<watch>:<YYYY-MM-DD>``, so
-    UNIQUE(recipient, watch_id, story_id, kind) makes a second plan of the spike insert nothing.
-    """
-
-    # stable_id("alert", recipient, watch_id, story_id, kind), like every outbox row.
-    id: str
-    recipient: str
-    watch_id: str
-    story_id: str
-    # The table needs an article; a spike has none, so this repeats ``story_id``.
-    article_id: str
-    kind: str
-    created_at: datetime
-    # Earliest time to deliver (the recipient's next digest); None means "now".
-    due_at: datetime | None = None
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -216,15 +195,17 @@ def plan_spike_alerts(
     spikes: Iterable[Spike],
     now: datetime,
     due: Callable[[str, WatchConfig], datetime | None] | None = None,
-) -> list[SpikeAlertRow]:
+) -> list[AlertRow]:
     """Outbox rows announcing ``spikes``: one per recipient of each spiking watch.
 
-    Watches no longer in the configuration are skipped (nobody to tell). Ids are stable, so
-    planning twice yields the same rows and the outbox keeps one. ``due(recipient, watch)``
-    gives the recipient's next digest slot, so the spike rides in that digest.
+    Like match alerts: ``story_id`` is ``spike:<watch>:<YYYY-MM-DD>`` and ``article_id`` repeats
+    it (a spike has no article), so UNIQUE(recipient, watch_id, story_id, kind) keeps a spike
+    to one row however often it is planned. Watches no longer configured are skipped.
+    ``due(recipient, watch)`` gives the recipient's next digest slot
+    (:func:`newsradar.alerts.outbox.next_digest`), so the spike rides in that digest.
     """
     watches = {watch.id: watch for watch in config.watches}
-    rows: list[SpikeAlertRow] = []
+    rows: list[AlertRow] = []
     for spike in spikes:
         watch = watches.get(spike.watch_id)
         if watch is None:
@@ -232,7 +213,7 @@ def plan_spike_alerts(
         for recipient in _recipients(config, watch):
             key = (recipient, spike.watch_id, spike.story_id, SPIKE_KIND)
             rows.append(
-                SpikeAlertRow(
+                AlertRow(
                     id=stable_id("alert", *key),
                     recipient=recipient,
                     watch_id=spike.watch_id,

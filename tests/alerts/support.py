@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import ssl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -132,6 +135,7 @@ def article(
     feed_id: str = "wire",
     url: str | None = None,
     published_at: datetime | None = NOW,
+    fetched_at: datetime = NOW,
 ) -> Article:
     return Article(
         id=article_id,
@@ -142,7 +146,7 @@ def article(
         title=title,
         text=text
         or "Stoltenberg said NATO partners in Asia matter. North Korea supplies arms to Russia.",
-        fetched_at=NOW,
+        fetched_at=fetched_at,
         story_id=story_id or article_id,
         published_at=published_at,
     )
@@ -298,3 +302,39 @@ def sample_digest(*, hostile: bool = True) -> Digest:
         snippet_chars=200,
         max_snippets=3,
     )
+
+
+class WebhookSink:
+    """A loopback HTTP endpoint for Apprise's ``json://`` channel; answers from ``statuses``."""
+
+    def __init__(self, statuses: Sequence[int] = (200,)) -> None:
+        self.statuses = list(statuses)
+        self.posts: list[dict[str, Any]] = []
+        outer = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.posts.append(json.loads(body))
+                status = outer.statuses.pop(0) if len(outer.statuses) > 1 else outer.statuses[0]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> WebhookSink:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

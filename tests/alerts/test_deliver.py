@@ -261,3 +261,14 @@ def test_a_big_backlog_drains_over_several_digests(tmp_path: Path) -> None:
     seed(config, [article(f"a{i}") for i in range(5)])
     sizes = [deliver_pending(config, now=NOW + timedelta(minutes=i)).sent for i in range(4)]
     assert sizes == [4, 4, 2, 0]
+
+
+def test_rows_for_a_recipient_removed_from_the_configuration_are_not_sent(
+    tmp_path: Path,
+) -> None:
+    seed(make_config(tmp_path, alerts=TWO), [article("a1")])
+    config = make_config(tmp_path, alerts='recipients = ["analyst@example.org"]\n')
+    report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.failed) == (2, 2)
+    assert report.failures[0].startswith("desk@example.org: recipient no longer in the config")
+    assert len(list(config.alerts.outbox_dir.glob("*.eml"))) == 1

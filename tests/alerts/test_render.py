@@ -20,15 +20,16 @@ newsradar: 2 stories for NATO, North Korea
 * Stoltenberg: *NATO* partners must stand firm on *North Korea*
   World Wire · 2026-11-29 07:15 CET · matched: NATO, North Korea
   https://news.example.org/nato-seoul
-  > Speaking in Seoul, Stoltenberg said *NATO* and its Asian partners face a *North Korea* \
-that supplies artillery shells to Russia, and urged South Korea to reconsider its policy on \
-direct …
+  > Speaking in Seoul, Stoltenberg said *NATO* and its Asian partners face a
+    *North Korea* that supplies artillery shells to Russia, and urged …
   Also in: The Daily Planet <https://daily.example.org/seoul>
 
-* Breaking Bcc: victim@example.org <script>alert('title')</script> *NATO* summit
+* Breaking Bcc: victim@example.org <script>alert('title')</script> *NATO*
+  summit
   Evil <b>Outlet</b> · 2026-11-29 06:15 CET · matched: NATO
-  > <script>document.body.setAttribute('data-pwned','1')</script> Officials said *NATO* would \
-respond. <img src=x onerror="document.body.setAttribute('data-pwned2','1')"> Click <a …
+  > <script>document.body.setAttribute('data-pwned','1')</script> Officials
+    said *NATO* would respond. <img src=x
+    onerror="document.body.setAttribute('data-pwned2','1')"> Click <a …
   Also in: Mirror "Site" <https://ok.example.org/%22%3E%3Cscript%3Ealert(2)%3C/script%3E>
 
 --
@@ -103,17 +104,28 @@ def test_only_absolute_http_urls_are_linked(url: str | None, expected: str | Non
     assert safe_url(url) == expected
 
 
-def test_snippets_merge_nearby_mentions_and_cut_at_words() -> None:
-    text = "alpha beta gamma NATO delta epsilon NATO zeta eta theta iota kappa lambda mu"
-    spans = [(17, 21), (36, 40)]
-    (only,) = segments(text, spans, 30)
+TEXT_WITH_TWO = "alpha beta gamma NATO delta epsilon NATO zeta eta theta iota kappa lambda mu"
+
+
+def test_a_mention_inside_a_snippet_is_highlighted_there() -> None:
+    (only,) = segments(TEXT_WITH_TWO, [(17, 21), (36, 40)], 60)
     assert only == (
-        Segment("… beta gamma "),
+        Segment("alpha beta gamma "),
         Segment("NATO", hit=True),
         Segment(" delta epsilon "),
         Segment("NATO", hit=True),
         Segment(" zeta eta …"),
     )
+
+
+def test_snippets_do_not_overlap_and_cut_at_words() -> None:
+    first, second = segments(TEXT_WITH_TWO, [(17, 21), (36, 40)], 30)
+    assert first == (
+        Segment("… beta gamma "),
+        Segment("NATO", hit=True),
+        Segment(" delta epsilon …"),
+    )
+    assert second == (Segment("… "), Segment("NATO", hit=True), Segment(" zeta eta …"))
 
 
 @pytest.mark.parametrize(

@@ -81,3 +81,13 @@ def test_redirect_loops_and_long_chains_stop(http_server: LoopbackHTTPServer) ->
     _chain(http_server, [("/x", 301, "/final")])
     with pytest.raises(PermanentFetchError):
         run(lambda f: f.fetch_feed(http_server.url("/x")), settings(max_redirects=0))
+
+
+@pytest.mark.parametrize(("status", "headers"), [(300, {}), (301, {}), (305, {"Location": "/x"})])
+def test_odd_redirects_are_http_3xx(
+    http_server: LoopbackHTTPServer, status: int, headers: dict[str, str]
+) -> None:
+    http_server.route("/feed", status=status, headers=headers)
+    with pytest.raises(PermanentFetchError) as info:
+        run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
+    assert (info.value.kind, info.value.status) == ("http_3xx", status)

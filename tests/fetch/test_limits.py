@@ -9,6 +9,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from socket import socket
 
 import brotli
@@ -136,18 +137,47 @@ def test_encoded_feeds_under_the_cap_decode(http_server: LoopbackHTTPServer, enc
     assert sent == "gzip, deflate, br"
 
 
-def test_untrusted_certificate_is_a_tls_error_without_fallback(tmp_path: object) -> None:
-    ca = trustme.CA()  # not in the client's trust store: as good as self-signed
+def _https_server(ca: trustme.CA, **cert: object) -> LoopbackHTTPServer:
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    ca.issue_cert("127.0.0.1", **cert).configure_cert(server_ctx)  # type: ignore[arg-type]
     server = LoopbackHTTPServer(ssl_context=server_ctx).start()
+    server.route("/feed.xml", RSS, headers=FEED)
+    return server
+
+
+def _trusting(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+@pytest.mark.parametrize("case", ["self-signed", "expired"])
+def test_bad_certificates_are_a_tls_error_without_fallback(case: str) -> None:
+    ca = trustme.CA()
+    past = datetime.now(UTC) - timedelta(days=30)
+    if case == "self-signed":  # a CA nobody trusts: as good as self-signed
+        server, options = _https_server(ca), {}
+    else:  # a trusted CA, but the certificate ran out
+        server = _https_server(ca, not_before=past - timedelta(days=60), not_after=past)
+        options = {"ssl_context": _trusting(ca)}
     try:
-        server.route("/feed.xml", RSS, headers=FEED)
         with pytest.raises(PermanentFetchError) as info:
-            run(lambda f: f.fetch_feed(server.url("/feed.xml")), settings(retries=2))
+            run(lambda f: f.fetch_feed(server.url("/feed.xml")), settings(retries=2), **options)
         assert info.value.kind == "tls_error"
-        assert server.requests == []  # nothing was sent in clear or without verification
-        assert server.connections == 1  # permanent: not retried
+        assert server.requests == []  # nothing was sent without verification
+        assert server.connections == 1  # permanent: not retried, no plain-HTTP fallback
+    finally:
+        server.stop()
+
+
+def test_valid_certificate_works_through_the_guard() -> None:
+    ca = trustme.CA()
+    server = _https_server(ca)
+    try:
+        result = run(
+            lambda f: f.fetch_feed(server.url("/feed.xml")), settings(), ssl_context=_trusting(ca)
+        )
+        assert result.body == RSS
     finally:
         server.stop()
 

@@ -170,3 +170,14 @@ def test_user_agent_and_per_feed_headers(http_server: LoopbackHTTPServer) -> Non
     assert first["host"] == f"127.0.0.1:{http_server.port}"  # reserved headers are ours
     assert first["user-agent"] == "Mozilla/5.0 (compatible)"  # the bot-wall workaround
     assert second["user-agent"] == "newsradar/9.9 (+https://example.org/bot)"
+
+
+def test_feed_headers_are_not_sent_to_another_origin(http_server: LoopbackHTTPServer) -> None:
+    other = f"http://b.test:{http_server.port}/feed"
+    http_server.route("/moved", status=301, headers={"Location": other})
+    http_server.route("/feed", RSS, headers=FEED)
+    url = f"http://a.test:{http_server.port}/moved"
+    run(lambda f: f.fetch_feed(url, headers={"X-Api-Key": "k1"}), settings(), resolver=HOSTS)
+    first, second = (r.headers for r in http_server.requests)
+    assert first["x-api-key"] == "k1"
+    assert "x-api-key" not in second and second["host"].startswith("b.test")

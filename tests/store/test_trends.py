@@ -7,15 +7,14 @@ import duckdb
 import pytest
 
 from newsradar.store import open_reader, open_writer
+from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.trends import (
     co_mentions,
     daily_story_counts,
-    insert_spike_alerts,
     latest_stories,
     observed_since,
     top_outlets,
 )
-from newsradar.trends import SpikeAlertRow
 from tests.trends_data import Planted, build_trends_db
 
 LAST = date(2026, 11, 28)
@@ -160,9 +159,9 @@ def test_story_day_rules(tmp_path: Path) -> None:
         assert stories["s3"].snippet == "the NATO body"  # the body's context beats the title
 
 
-def test_insert_spike_alerts_never_twice(tmp_path: Path) -> None:
+def test_a_spike_row_fits_the_outbox_once(tmp_path: Path) -> None:
     now = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
-    row = SpikeAlertRow(
+    row = AlertRow(
         id="a1",
         recipient="analyst@example.org",
         watch_id="nato",
@@ -172,9 +171,9 @@ def test_insert_spike_alerts_never_twice(tmp_path: Path) -> None:
         created_at=now,
     )
     with open_writer(tmp_path / "alerts.duckdb", lock_timeout=5) as con:
-        assert insert_spike_alerts(con, [row]) == 1
-        assert insert_spike_alerts(con, [row]) == 0
+        assert queue_alerts(con, [row]) == 1
+        assert queue_alerts(con, [row]) == 0
         # Same (recipient, watch, story, kind) under another id: UNIQUE still holds.
-        assert insert_spike_alerts(con, [replace(row, id="a2")]) == 0
+        assert queue_alerts(con, [replace(row, id="a2")]) == 0
         rows = con.execute("SELECT id, kind, status, due_at FROM alerts").fetchall()
     assert rows == [("a1", "spike", "pending", now)]

@@ -15,13 +15,15 @@ at most one visible duplicate, recognisable by its Message-ID.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import duckdb
 
+from newsradar.alerts.channels import ApprisePoster, ChannelNotReadyError, is_channel
 from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
+from newsradar.alerts.outbox import due_function
 from newsradar.alerts.schedule import parse_timezone, retry_delay
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
@@ -30,10 +32,19 @@ from newsradar.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from newsradar.spikes import describe_spikes, queue_spike_alerts
 from newsradar.store import alerts as outbox
 from newsradar.store import open_writer
+from newsradar.trends import SPIKE_KIND
 
-__all__ = ["DeliveryReport", "deliver_pending", "plan_digests", "prepare_digests"]
+__all__ = [
+    "DeliveryReport",
+    "configured_recipients",
+    "deliver_pending",
+    "plan_digests",
+    "prepare_digests",
+    "queue_spikes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +104,28 @@ def prepare_digests(
     batches = plan_digests(rows, config.alerts.max_stories)
     if claim:
         con.execute("BEGIN TRANSACTION")
-        for batch in batches:
-            fresh = [r.id for r in batch.rows if r.digest_id != batch.digest_id]
-            if fresh:
-                outbox.claim_digest(con, fresh, batch.digest_id)
-        con.execute("COMMIT")
+        try:
+            for batch in batches:
+                fresh = [r.id for r in batch.rows if r.digest_id != batch.digest_id]
+                if fresh:
+                    outbox.claim_digest(con, fresh, batch.digest_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     chosen = [r for b in batches for r in b.rows]
-    article_ids = sorted({r.article_id for r in chosen})
-    story_ids = sorted({r.story_id for r in chosen})
+    article_ids = sorted({r.article_id for r in chosen if r.kind != SPIKE_KIND})
+    story_ids = sorted({r.story_id for r in chosen if r.kind != SPIKE_KIND})
     articles = {a.id: a for a in outbox.load_articles(con, article_ids)}
     matches = outbox.load_matches(con, article_ids, sorted({r.watch_id for r in chosen}))
     copies: dict[str, list[outbox.StoryArticle]] = {}
     for article in outbox.load_copies(con, story_ids):
         copies.setdefault(article.story_id, []).append(article)
     names = {w.id: w.display_name for w in config.watches}
+    notes = describe_spikes(con, config, [r.story_id for r in chosen if r.kind == SPIKE_KIND])
+    sentences = {k: n.sentence(names.get(n.watch_id, n.watch_id)) for k, n in notes.items()}
     tz = parse_timezone(config.alerts.timezone)
-    return [
+    digests = [
         build_digest(
             batch.recipient,
             batch.rows,
@@ -120,9 +137,40 @@ def prepare_digests(
             snippet_chars=config.alerts.snippet_chars,
             max_snippets=config.alerts.max_snippets,
             known_id=batch.digest_id,
+            spikes=sentences,
         )
         for batch in batches
     ]
+    if config.alerts.chart_days:
+        digests = [
+            _with_chart(con, config, d, b, now) for d, b in zip(digests, batches, strict=True)
+        ]
+    return digests
+
+
+def _with_chart(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    digest: Digest,
+    batch: _Batch,
+    now: datetime | None,
+) -> Digest:
+    """The digest with a stories-per-day chart of its watches; unchanged if drawing fails."""
+    rank = {w.id: i for i, w in enumerate(config.watches)}
+    watch_ids = sorted({r.watch_id for r in batch.rows}, key=lambda w: (rank.get(w, len(rank)), w))
+    try:
+        # Imported here: matplotlib is only loaded when charts are on.
+        from newsradar.charts import digest_chart
+
+        tz = config.alerts.timezone
+        today = (now or datetime.now(UTC)).astimezone(parse_timezone(tz)).date()
+        chart = digest_chart(
+            con, watch_ids, days=config.alerts.chart_days, today=today, tz=tz,
+            labels={w.id: w.display_name for w in config.watches},
+        )  # fmt: skip
+    except Exception:  # a chart is decoration: it never holds back the alerts
+        return digest
+    return replace(digest, chart_png=chart.png, chart_alt=chart.alt, chart_cid=chart.cid)
 
 
 def _retry_at(config: Config, digest: Digest, now: datetime) -> datetime:
@@ -138,6 +186,112 @@ def _transport(config: Config) -> Transport:
     return SmtpTransport(config.smtp)
 
 
+def configured_recipients(config: Config) -> frozenset[str]:
+    """Everyone the configuration names; rows for anyone else are not delivered."""
+    named = set(config.alerts.recipients) | set(config.alerts.delivery_by_recipient)
+    for watch in config.watches:
+        named.update(watch.recipients)
+    return frozenset(named)
+
+
+class _Delivery:
+    """One delivery run: sends digests in order and marks their rows at once."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, config: Config, now: datetime, wire: Transport
+    ) -> None:
+        self.con, self.config, self.now, self.wire = con, config, now, wire
+        self.sender = config.smtp.sender if config.smtp else "newsradar@localhost"
+        self.channels = ApprisePoster(config.alerts.channels)
+        self.recipients = configured_recipients(config)
+        self.counts = {"sent": 0, "failed": 0, "retrying": 0, "pending": 0}
+        self.mails: list[str] = []
+        self.failures: list[str] = []
+        self.problems: list[str] = []
+        # Set once the mail server refused us (TLS, AUTH) or could not be reached.
+        self.blocked: str | None = None
+        self.down: str | None = None
+
+    def report(self) -> DeliveryReport:
+        return DeliveryReport(
+            mails=tuple(self.mails),
+            failures=tuple(self.failures),
+            problems=tuple(self.problems),
+            **self.counts,
+        )
+
+    def _fail(self, digest: Digest, error: str) -> None:
+        outbox.mark_failed(self.con, digest.alert_ids, error=error)
+        outbox.record_event(self.con, self.now, digest.id, "delivery_failed", error)
+        self.counts["failed"] += len(digest.alert_ids)
+        self.failures.append(f"{digest.recipient}: {error}")
+
+    def _wait(self, digest: Digest, error: str) -> None:
+        outbox.note_blocked(self.con, digest.alert_ids, error=error)
+        self.counts["pending"] += len(digest.alert_ids)
+
+    def _retry(self, digest: Digest, error: str) -> None:
+        due = _retry_at(self.config, digest, self.now)
+        outbox.mark_retrying(self.con, digest.alert_ids, error=error, due_at=due)
+        self.counts["retrying"] += len(digest.alert_ids)
+
+    def _send(self, digest: Digest) -> str:
+        if is_channel(digest.recipient):
+            return self.channels.send(digest)
+        msg = build_message(digest, sender=self.sender, now=self.now)
+        return self.wire.send(msg, digest.recipient, digest.id)
+
+    def deliver(self, digest: Digest) -> None:
+        mail = not is_channel(digest.recipient)
+        if mail and digest.recipient not in self.recipients:
+            return self._fail(digest, "recipient no longer in the configuration; not sent")
+        if digest.is_empty:
+            return self._fail(digest, "the articles of these alerts are no longer stored")
+        if mail and self.blocked is not None:
+            return self._wait(digest, self.blocked)
+        if mail and self.down is not None:
+            # The server is unreachable: do not knock again for each recipient.
+            return self._retry(digest, self.down)
+        try:
+            where = self._send(digest)
+        except ChannelNotReadyError as exc:
+            # Only this channel waits for the operator; mail and other channels go on.
+            self.problems.append(str(exc))
+            return self._wait(digest, str(exc))
+        except DeliveryBlockedError as exc:
+            self.blocked = str(exc)
+            self.problems.append(self.blocked)
+            outbox.record_event(self.con, self.now, digest.id, "delivery_blocked", self.blocked)
+            return self._wait(digest, self.blocked)
+        except TransientDeliveryError as exc:
+            if exc.server_down:
+                self.down = str(exc)
+            return self._retry(digest, str(exc))
+        except PermanentDeliveryError as exc:
+            return self._fail(digest, str(exc))
+        outbox.mark_sent(self.con, digest.alert_ids, now=self.now, digest_id=digest.id)
+        self.counts["sent"] += len(digest.alert_ids)
+        self.mails.append(where)
+        return None
+
+
+def queue_spikes(config: Config, now: datetime) -> int:
+    """Queue spike alerts (:mod:`newsradar.spikes`) for each recipient's next digest slot.
+
+    One short transaction; a spike already in the outbox is not queued again. Returns how many
+    rows were new.
+    """
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            queued = queue_spike_alerts(con, config, now, due_function(config, now))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return queued
+
+
 def deliver_pending(
     config: Config, *, now: datetime | None = None, transport: Transport | None = None
 ) -> DeliveryReport:
@@ -147,72 +301,15 @@ def deliver_pending(
     >>> report.sent, report.mails
     """
     now = now or datetime.now(UTC)
-    sender = config.smtp.sender if config.smtp else "newsradar@localhost"
-    sent = failed = retrying = pending = 0
-    mails: list[str] = []
-    failures: list[str] = []
-    problems: list[str] = []
     db = config.storage.database
     with open_writer(db, lock_timeout=config.storage.lock_timeout) as con:
         digests = prepare_digests(con, config, now)
         if not digests:
             return DeliveryReport()
-        wire = transport or _transport(config)
-        blocked: str | None = None
-        down: str | None = None
+        run = _Delivery(con, config, now, transport or _transport(config))
         try:
             for digest in digests:
-                ids = list(digest.alert_ids)
-                if blocked is not None:
-                    outbox.note_blocked(con, ids, error=blocked)
-                    pending += len(ids)
-                    continue
-                if digest.story_count == 0:
-                    error = "the articles of these alerts are no longer in the database"
-                    outbox.mark_failed(con, ids, error=error)
-                    failed += len(ids)
-                    failures.append(f"{digest.recipient}: {error}")
-                    continue
-                if down is not None:
-                    # The server is unreachable: do not knock again for each recipient.
-                    due = _retry_at(config, digest, now)
-                    outbox.mark_retrying(con, ids, error=down, due_at=due)
-                    retrying += len(ids)
-                    continue
-                msg = build_message(digest, sender=sender, now=now)
-                try:
-                    where = wire.send(msg, digest.recipient, digest.id)
-                except TransientDeliveryError as exc:
-                    due = _retry_at(config, digest, now)
-                    outbox.mark_retrying(con, ids, error=str(exc), due_at=due)
-                    retrying += len(ids)
-                    if exc.server_down:
-                        down = str(exc)
-                    continue
-                except PermanentDeliveryError as exc:
-                    outbox.mark_failed(con, ids, error=str(exc))
-                    outbox.record_event(con, now, digest.id, "delivery_failed", str(exc))
-                    failed += len(ids)
-                    failures.append(f"{digest.recipient}: {exc}")
-                    continue
-                except DeliveryBlockedError as exc:
-                    blocked = str(exc)
-                    problems.append(blocked)
-                    outbox.record_event(con, now, digest.id, "delivery_blocked", blocked)
-                    outbox.note_blocked(con, ids, error=blocked)
-                    pending += len(ids)
-                    continue
-                outbox.mark_sent(con, ids, now=now, digest_id=digest.id)
-                sent += len(ids)
-                mails.append(where)
+                run.deliver(digest)
         finally:
-            wire.close()
-    return DeliveryReport(
-        sent=sent,
-        failed=failed,
-        retrying=retrying,
-        mails=tuple(mails),
-        pending=pending,
-        failures=tuple(failures),
-        problems=tuple(problems),
-    )
+            run.wire.close()
+    return run.report()

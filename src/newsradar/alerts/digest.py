@@ -86,10 +86,20 @@ class Digest:
     alert_ids: tuple[str, ...]
     # Delivery attempts made before this one (drives the retry back-off).
     attempts: int = 0
+    # One sentence per spike alert ("NATO: 25 stories on Fri 20 Nov, usually 3.7 a day ...").
+    spikes: tuple[str, ...] = ()
+    # Optional stories-per-day chart, attached inline (multipart/related) under ``chart_cid``.
+    chart_png: bytes | None = None
+    chart_alt: str = ""
+    chart_cid: str = ""
 
     @property
     def story_count(self) -> int:
         return sum(len(s.stories) for s in self.sections)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.spikes and self.story_count == 0
 
 
 def digest_id(alert_ids: Sequence[str]) -> str:
@@ -118,19 +128,25 @@ def safe_url(url: str | None) -> str | None:
 
 
 def segments(text: str, spans: Sequence[tuple[int, int]], width: int) -> list[tuple[Segment, ...]]:
-    """Snippets of ``text`` around ``spans`` (sorted, non-empty), overlapping windows merged."""
+    """Snippets of about ``width`` characters around ``spans`` (sorted, non-empty).
+
+    A mention inside the previous snippet is highlighted there; the next one outside starts a
+    new snippet, so snippets never overlap and never grow past ``width`` plus one mention.
+    """
     windows: list[list[int]] = []
     half = max(width // 2, 10)
     for start, end in spans:
-        lo = max(0, start - half)
-        hi = min(len(text), end + half)
-        if windows and lo <= windows[-1][1]:
-            windows[-1][1] = max(windows[-1][1], hi)
-        else:
-            windows.append([lo, hi])
+        if windows and end <= windows[-1][1]:
+            continue
+        if windows and start < windows[-1][1]:
+            windows[-1][1] = start  # a mention straddling the edge opens the next snippet
+        floor = windows[-1][1] if windows else 0
+        windows.append([max(floor, start - half), min(len(text), end + half)])
     out: list[tuple[Segment, ...]] = []
     for lo, hi in windows:
         inner = [(s, e) for s, e in spans if s >= lo and e <= hi]
+        if not inner:
+            continue
         # Snap inwards to word boundaries so a snippet never starts or ends mid-word.
         if lo > 0:
             cut = text.find(" ", lo, inner[0][0])
@@ -168,10 +184,20 @@ def _tidy(parts: Sequence[Segment], lead: str, tail: str) -> tuple[Segment, ...]
             result.append(Segment(text, part.hit))
     if not result:
         return ()
-    first, last = result[0], result[-1]
-    result[0] = Segment(lead + first.text.lstrip(), first.hit)
-    result[-1] = Segment(result[-1].text.rstrip() + tail, last.hit)
-    return tuple(result)
+    result[0] = Segment(result[0].text.lstrip(), result[0].hit)
+    result[-1] = Segment(result[-1].text.rstrip(), result[-1].hit)
+    # The ellipses are never part of a highlighted word.
+    if lead:
+        result.insert(0, Segment(lead))
+    if tail:
+        result.append(Segment(tail))
+    merged: list[Segment] = []
+    for part in result:
+        if merged and not part.hit and not merged[-1].hit:
+            merged[-1] = Segment(merged[-1].text + part.text)
+        elif part.text:
+            merged.append(part)
+    return tuple(merged)
 
 
 def _highlight_in(snippet: str, needle: str) -> tuple[Segment, ...]:
@@ -233,12 +259,16 @@ def _when(article: StoryArticle, tz: ZoneInfo) -> tuple[str, datetime]:
     return moment.strftime("%Y-%m-%d %H:%M %Z"), moment.astimezone(UTC)
 
 
-def subject_for(story_count: int, watch_names: Sequence[str]) -> str:
+def subject_for(story_count: int, watch_names: Sequence[str], spike_count: int = 0) -> str:
     """ "newsradar: 3 stories for NATO, North Korea" (four watches or more are summarised)."""
-    noun = "story" if story_count == 1 else "stories"
+    counts = []
+    if story_count or not spike_count:
+        counts.append(f"{story_count} {'story' if story_count == 1 else 'stories'}")
+    if spike_count:
+        counts.append(f"{spike_count} {'spike' if spike_count == 1 else 'spikes'}")
     names = [clean_text(n) for n in watch_names]
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"newsradar: {story_count} {noun} for {shown}"
+    return f"newsradar: {' and '.join(counts)} for {shown}"
 
 
 def build_digest(
@@ -253,16 +283,24 @@ def build_digest(
     snippet_chars: int,
     max_snippets: int,
     known_id: str | None = None,
+    spikes: Mapping[str, str] | None = None,
 ) -> Digest:
     """Group the rows by story, then place each story under its first watch, newest first.
 
     ``watch_names`` maps watch id to display name in watchlist order; rows of watches no
-    longer configured are shown under their id, after the others.
+    longer configured are shown under their id, after the others. ``spikes`` maps the
+    story id of each spike alert (``spike:<watch>:<day>``) to the sentence that describes it.
     """
+    spikes = spikes or {}
     order = {w: i for i, w in enumerate(watch_names)}
     by_story: dict[str, list[PendingAlert]] = {}
+    spike_rows: list[PendingAlert] = []
     for row in alerts:
-        by_story.setdefault(row.story_id, []).append(row)
+        if row.story_id in spikes:
+            spike_rows.append(row)
+        else:
+            by_story.setdefault(row.story_id, []).append(row)
+    spike_rows.sort(key=lambda r: (order.get(r.watch_id, len(order)), r.story_id))
     placed: dict[str, list[Story]] = {}
     for story_id, rows in by_story.items():
         rows.sort(key=lambda r: (order.get(r.watch_id, len(order)), r.watch_id))
@@ -308,14 +346,16 @@ def build_digest(
     ids = tuple(sorted(r.id for r in alerts))
     count = sum(len(s.stories) for s in sections)
     fired = {w for stories in placed.values() for story in stories for w in story.watches}
+    fired |= {clean_text(watch_names.get(r.watch_id, r.watch_id)) for r in spike_rows}
     names = [clean_text(n) for n in watch_names.values()]
     named = [n for n in dict.fromkeys(names) if n in fired]
     named += sorted(fired - set(named))
     return Digest(
         id=known_id or digest_id(ids),
         recipient=recipient,
-        subject=subject_for(count, named),
+        subject=subject_for(count, named, len(dict.fromkeys(r.story_id for r in spike_rows))),
         sections=sections,
         alert_ids=ids,
         attempts=max((r.attempts for r in alerts), default=0),
+        spikes=tuple(dict.fromkeys(clean_text(spikes[r.story_id]) for r in spike_rows)),
     )

@@ -53,4 +53,9 @@ def build_message(digest: Digest, *, sender: str, now: datetime) -> EmailMessage
     msg["X-Newsradar-Digest"] = digest.id
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    if digest.chart_png:
+        # Imported here: matplotlib is only loaded when a chart was drawn.
+        from newsradar.charts import DigestChart, embed_chart
+
+        embed_chart(msg, DigestChart(digest.chart_png, digest.chart_alt, digest.chart_cid))
     return msg

@@ -6,17 +6,17 @@ Pure: the pipeline stores the rows in the same transaction as the matches that c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from newsradar.alerts.schedule import delivery_for, next_due, parse_timezone
-from newsradar.config import Config
+from newsradar.config import Config, WatchConfig
 from newsradar.identity import stable_id
 from newsradar.models import Article
 from newsradar.store.alerts import AlertRow
 
-__all__ = ["AlertRow", "MatchedArticle", "alert_id", "plan_alerts"]
+__all__ = ["AlertRow", "MatchedArticle", "alert_id", "due_function", "plan_alerts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,20 @@ def alert_id(recipient: str, watch_id: str, story_id: str, kind: str) -> str:
     return stable_id("alert", recipient, watch_id, story_id, kind)
 
 
+def due_function(config: Config, now: datetime) -> Callable[[str, WatchConfig], datetime]:
+    """``due(recipient, watch)``: the recipient's next digest slot for that watch's alerts."""
+    alerts = config.alerts
+    tz = parse_timezone(alerts.timezone)
+
+    def due(recipient: str, watch: WatchConfig) -> datetime:
+        mode = delivery_for(
+            recipient, watch.delivery, alerts.delivery_by_recipient, alerts.delivery
+        )
+        return next_due(mode, now, tz)
+
+    return due
+
+
 def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime) -> list[AlertRow]:
     """One row per (recipient, watch, story, kind); the first article of a story leads.
 
@@ -41,7 +55,7 @@ def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime
     configuration is skipped. ``due_at`` is the recipient's next digest slot.
     """
     alerts = config.alerts
-    tz = parse_timezone(alerts.timezone)
+    due = due_function(config, now)
     watches = {w.id: w for w in config.watches}
     rows: dict[tuple[str, str, str, str], AlertRow] = {}
     for item in matched:
@@ -55,9 +69,6 @@ def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime
                 key = (recipient, watch_id, story_id, kind)
                 if key in rows:
                     continue
-                mode = delivery_for(
-                    recipient, watch.delivery, alerts.delivery_by_recipient, alerts.delivery
-                )
                 rows[key] = AlertRow(
                     id=alert_id(*key),
                     recipient=recipient,
@@ -66,6 +77,6 @@ def plan_alerts(config: Config, matched: Sequence[MatchedArticle], now: datetime
                     article_id=item.article.id,
                     kind=kind,
                     created_at=now,
-                    due_at=next_due(mode, now, tz),
+                    due_at=due(recipient, watch),
                 )
     return list(rows.values())

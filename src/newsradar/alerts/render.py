@@ -8,6 +8,7 @@ is not HTML and is rendered without escaping. Links were reduced to http(s) by t
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 
 import jinja2
@@ -38,10 +39,14 @@ def render_text(digest: Digest) -> str:
     return _environment().get_template("digest.txt.j2").render(digest=digest)
 
 
-def render_html(digest: Digest) -> str:
-    return _environment().get_template("digest.html.j2").render(digest=digest)
+def render_html(digest: Digest, *, inline_chart: bool = False) -> str:
+    """The HTML body; ``inline_chart`` embeds the chart as a data: URI (for a browser preview)."""
+    src = f"cid:{digest.chart_cid}"
+    if inline_chart and digest.chart_png:
+        src = "data:image/png;base64," + base64.b64encode(digest.chart_png).decode("ascii")
+    return _environment().get_template("digest.html.j2").render(digest=digest, chart_src=src)
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:
-    """The plain-text and HTML bodies of one digest."""
+    """The plain-text and HTML bodies of one digest (the chart, if any, as a cid: reference)."""
     return render_text(digest), render_html(digest)

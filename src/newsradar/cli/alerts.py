@@ -44,7 +44,7 @@ def preview(
         console.print(f"no pending alerts{who}; nothing to preview")
         return
     digest = digests[0]
-    output.write_text(render_html(digest), encoding="utf-8")
+    output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
     console.print(f"{digest.subject} → {digest.recipient}", highlight=False, markup=False)
     console.print(f"wrote {output}", highlight=False, markup=False)
     others = sorted({d.recipient for d in digests[1:]} - {digest.recipient})

@@ -78,19 +78,24 @@ sender = "newsradar-demo@example.org"
 
 
 def show_matches(database: Path) -> None:
+    """One row per new article: the watches it matched and the words that made them fire."""
     with open_reader(database) as con:
         rows = con.execute(
-            "SELECT a.title, m.watch_id, m.field, m.text, m.snippet FROM matches m"
-            " JOIN articles a ON a.id = m.article_id"
-            " WHERE a.run_id = (SELECT id FROM runs ORDER BY started_at DESC LIMIT 1)"
-            ' ORDER BY a.published_at, m.watch_id, m."start"'
+            """
+            SELECT a.title, m.watch_id, list(DISTINCT m.text ORDER BY m.text)
+            FROM matches m JOIN articles a ON a.id = m.article_id
+            WHERE a.run_id = (SELECT id FROM runs ORDER BY started_at DESC LIMIT 1)
+            GROUP BY ALL ORDER BY min(a.published_at), a.title, m.watch_id
+            """
         ).fetchall()
     if not rows:
         console.print("No new matches in this pass (everything was stored before).")
         return
-    table = Table("article", "watch", "field", "matched", "snippet", title="New matches")
-    for title, watch, field, text, snip in rows:
-        table.add_row(title[:40], watch, field, text, snip[:70])
+    table = Table("article", "watch", "matched words", title="New matches", title_justify="left")
+    previous = None
+    for title, watch, words in rows:
+        table.add_row("" if title == previous else title, watch, ", ".join(words))
+        previous = title
     console.print(table)
 
 

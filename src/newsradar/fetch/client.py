@@ -49,6 +49,8 @@ _NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "appl
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # Headers a feed's configuration may not set: they belong to the transport or to us.
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
+# Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
+_OWN_ORIGIN = "\x00own:"
 # Headers that identify a bot wall in front of the site.
 _BOT_WALLS = {"cf-mitigated": "Cloudflare", "x-datadome": "DataDome", "x-sucuri-id": "Sucuri"}
 
@@ -60,14 +62,17 @@ def user_agent(settings: FetchSettings) -> str:
 
 
 def _guarded_transport(
-    settings: FetchSettings, policy: AddressPolicy, resolver: Resolver | None
+    settings: FetchSettings,
+    policy: AddressPolicy,
+    resolver: Resolver | None,
+    ssl_context: ssl.SSLContext | None,
 ) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx has no hook for the network backend; swap in a pool that dials vetted IPs only.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl.create_default_context(cafile=certifi.where()),
-        max_connections=max(settings.concurrency * 2, 10),
-        max_keepalive_connections=settings.concurrency * 2,
+        ssl_context=ssl_context or ssl.create_default_context(cafile=certifi.where()),
+        max_connections=settings.concurrency,
+        max_keepalive_connections=settings.concurrency,
         keepalive_expiry=5.0,
         http1=True,
         http2=False,
@@ -128,7 +133,8 @@ class Fetcher:
     """The hardened client; use as ``async with Fetcher(settings) as fetcher``.
 
     ``transport`` replaces the guarded network stack (tests only: the address guard then only
-    sees literal IPs); ``resolver`` replaces DNS (tests map names to 127.0.0.1 with it).
+    sees literal IPs); ``resolver`` replaces DNS (tests map names to 127.0.0.1 with it);
+    ``ssl_context`` replaces the certifi trust store (a company CA bundle; it must verify).
     """
 
     def __init__(
@@ -139,6 +145,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
         rng: random.Random | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self._policy = AddressPolicy(settings)
@@ -149,7 +156,8 @@ class Fetcher:
         self._robots: dict[str, Rules] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._client = httpx.AsyncClient(
-            transport=transport or _guarded_transport(settings, self._policy, resolver),
+            transport=transport
+            or _guarded_transport(settings, self._policy, resolver, ssl_context),
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             trust_env=False,
@@ -183,7 +191,8 @@ class Fetcher:
         extra: dict[str, str | bytes] = {"Accept": _FEED_ACCEPT}
         for name, value in (headers or {}).items():
             if name.lower() not in _RESERVED:
-                extra[name] = value
+                # Marked so a redirect to another origin drops it (it may hold an API key).
+                extra[_OWN_ORIGIN + name] = value
         if etag:
             extra["If-None-Match"] = _raw(etag)
         if last_modified:
@@ -248,9 +257,16 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
+        origin = httpx.URL(url).netloc
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
-            response_url, status, got, body = await self._exchange(current, headers, cap, mode)
+            same_origin = httpx.URL(current).netloc == origin
+            sent = {
+                k.removeprefix(_OWN_ORIGIN): v
+                for k, v in headers.items()
+                if same_origin or not k.startswith(_OWN_ORIGIN)
+            }
+            response_url, status, got, body = await self._exchange(current, sent, cap, mode)
             if status in _REDIRECTS:
                 location = got.get("location", "").strip()
                 target = str(httpx.URL(current).join(location))
@@ -331,10 +347,14 @@ class Fetcher:
     def _check_status(self, url: str, host: str, status: int, headers: dict[str, str]) -> None:
         if status in _REDIRECTS:
             if not headers.get("location", "").strip():
-                raise PermanentFetchError("http_3xx", url, f"{status} without a Location")
+                raise PermanentFetchError(
+                    "http_3xx", url, f"{status} without a Location", status=status
+                )
             return
-        if status < 400 and status != 300:
+        if status == 304 or 200 <= status < 300:
             return
+        if status < 400:
+            raise PermanentFetchError("http_3xx", url, f"answered {status}", status=status)
         retry_after = parse_retry_after(headers.get("retry-after"))
         wall = _bot_wall(headers)
         said = f"answered {status}" + (f" from a bot wall ({wall})" if wall else "")

@@ -9,7 +9,7 @@ A story belongs to a watch when any of its articles matched the watch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,6 @@ __all__ = [
     "StoryRow",
     "co_mentions",
     "daily_story_counts",
-    "insert_spike_alerts",
     "latest_stories",
     "observed_since",
     "top_outlets",
@@ -197,33 +196,3 @@ def co_mentions(
     for left, right, stories in rows:
         table[(left, right)] = table[(right, left)] = int(stories)
     return dict(table)
-
-
-def insert_spike_alerts(con: duckdb.DuckDBPyConnection, rows: Iterable[Any]) -> int:
-    """Queue spike alert rows in the outbox; a spike already queued is left alone.
-
-    ``rows`` are :class:`newsradar.trends.SpikeAlertRow`. Returns how many were new.
-    """
-    inserted = 0
-    for row in rows:
-        new = con.execute(
-            """
-            INSERT INTO alerts (id, recipient, watch_id, story_id, article_id, kind, created_at,
-                                due_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING
-            RETURNING id
-            """,
-            [
-                row.id,
-                row.recipient,
-                row.watch_id,
-                row.story_id,
-                row.article_id,
-                row.kind,
-                row.created_at,
-                row.due_at or row.created_at,
-            ],
-        ).fetchall()
-        inserted += len(new)
-    return inserted

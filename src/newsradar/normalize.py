@@ -1,0 +1,245 @@
+"""Text folding for matching, with a map back to the original characters.
+
+Matching runs over a *folded* copy of each field: Unicode NFKC, typographic normalisation
+(curly quotes, dashes, non-breaking and other spaces), case folding and accent stripping, and
+every run of spaces, hyphens and line breaks collapsed into one space. Mentions must point into
+the *original* text, so :func:`fold` also records, for every folded character, the span of
+original characters it came from.
+
+    >>> folded = fold("Erdoğan’s  NATO-led")
+    >>> folded.text
+    "erdogan's nato led"
+    >>> folded.span(10, 14)                     # "nato" in the folded text
+    (11, 15)
+
+:func:`fold_cased` is the same folding without the case and accent steps; ``cs("...")`` terms
+and the acronym rule compare against it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+
+__all__ = ["Folded", "fold", "fold_cased", "is_nospace_char", "is_word_char", "word_view"]
+
+# Dash-like characters that behave as hyphens (the soft hyphen is dropped instead).
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d")
+_SINGLE_QUOTES = frozenset("\u2018\u2019\u201a\u201b\u2032\u02bc\uff07")
+_DOUBLE_QUOTES = frozenset("\u201c\u201d\u201e\u201f\u2033\uff02")
+# Invisible characters that must not split or join words: soft hyphen, zero-width space/joiners,
+# word joiner, byte-order mark.
+_DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+# Letters that carry an "accent" Unicode does not decompose.
+_LETTERS = {
+    "ı": "i",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ħ": "h",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+}
+_SEP_RUN = re.compile(r"[\s\-]+")
+_ASCII_SEPARATORS = {c: " " for c in range(128) if chr(c).isspace() or chr(c) == "-"}
+_MULTI_SPACE = re.compile(" {2,}")
+# Code point ranges of scripts written without spaces between words (CJK, kana, Hangul, Thai,
+# Lao, Khmer, Myanmar): terms in them match as substrings, and they do not block word
+# boundaries of Latin terms ("NATO는", "北约NATO").
+_NOSPACE = (
+    (0x0E00, 0x0EFF),
+    (0x1000, 0x109F),
+    (0x1100, 0x11FF),
+    (0x1780, 0x17FF),
+    (0x2E80, 0x2FDF),
+    (0x3040, 0x31FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F),
+    (0x20000, 0x3FFFF),
+)
+
+
+_NOT_WORD = re.compile(
+    "[\\W_" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _NOSPACE) + "]"
+)
+
+
+_ASCII_VIEW = {c: " " for c in range(128) if not chr(c).isalnum()}
+
+
+def word_view(folded: str) -> str:
+    """``folded`` with every character that is not a word character turned into a space.
+
+    Same length, same offsets: a search key ``" nato "`` found in ``" " + view + " "`` is a
+    whole-word hit without any further check (rule 1).
+    """
+    if folded.isascii():
+        return folded.translate(_ASCII_VIEW)
+    return _NOT_WORD.sub(" ", folded)
+
+
+def is_nospace_char(ch: str) -> bool:
+    """True for characters of scripts written without spaces (Chinese, Japanese, Korean...)."""
+    code = ord(ch)
+    if code < 0x0E00:
+        return False
+    return any(low <= code <= high for low, high in _NOSPACE)
+
+
+def is_word_char(ch: str) -> bool:
+    """A letter or digit that glues to a term next to it (rule 1 of docs/watchlist.md)."""
+    return ch.isalnum() and not is_nospace_char(ch)
+
+
+def _strippable(decomposed: str) -> bool:
+    # Accents are stripped only from Latin, Greek and Cyrillic letters: Japanese voicing marks
+    # or Indic vowel signs are part of the letter, not decoration.
+    return all(
+        ord(c) < 0x0530 or 0x1E00 <= ord(c) <= 0x1FFF or unicodedata.combining(c)
+        for c in decomposed
+    )
+
+
+def _typographic(ch: str) -> str | None:
+    if ch in _DROP:
+        return ""
+    if ch.isspace():
+        return " "
+    if ch in _DASHES:
+        return "-"
+    if ch in _SINGLE_QUOTES:
+        return "'"
+    if ch in _DOUBLE_QUOTES:
+        return '"'
+    return None
+
+
+def _fold_char(ch: str) -> str:
+    typo = _typographic(ch)
+    if typo is not None:
+        return typo
+    if unicodedata.combining(ch) and ord(ch) < 0x0370:
+        return ""  # a stray combining accent (decomposed input): dropped with the accent rule
+    decomposed = unicodedata.normalize("NFKD", ch)
+    if _strippable(decomposed):
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        folded = unicodedata.normalize("NFC", base).casefold()
+    else:
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+    folded = "".join(_LETTERS.get(c, c) for c in folded)
+    return " " if folded.isspace() else folded
+
+
+def _fold_cased_char(ch: str) -> str:
+    typo = _typographic(ch)
+    if typo is not None:
+        return typo
+    folded = unicodedata.normalize("NFKC", ch)
+    return " " if folded.isspace() else folded
+
+
+_FOLD: dict[str, str] = {}
+_FOLD_CASED: dict[str, str] = {}
+
+
+class Folded:
+    """Folded text and the way back to original offsets.
+
+    Non-ASCII text keeps, per folded character, the original span it came from
+    (``starts``/``ends``). ASCII text changes only where a run of spaces collapsed; the runs
+    are found when the first span is asked for (``spaced`` is the text before collapsing),
+    as ``runs`` (their folded positions) and ``extra[k]`` (characters the first k removed).
+    """
+
+    __slots__ = ("ends", "extra", "runs", "spaced", "starts", "text")
+
+    def __init__(
+        self,
+        text: str,
+        starts: list[int] | None = None,
+        ends: list[int] | None = None,
+        *,
+        spaced: str | None = None,
+    ) -> None:
+        self.text = text
+        self.starts = starts
+        self.ends = ends
+        self.spaced = spaced
+        self.runs: list[int] | None = None
+        self.extra: list[int] = [0]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the folded slice ``[start, end)`` (non-empty) to original offsets."""
+        if self.starts is not None and self.ends is not None:
+            return self.starts[start], self.ends[end - 1]
+        if self.spaced is None:
+            return start, end
+        runs = self.runs
+        if runs is None:
+            runs = self.runs = []
+            extra = self.extra
+            for run in _MULTI_SPACE.finditer(self.spaced):
+                begin, stop = run.span()
+                runs.append(begin - extra[-1])
+                extra.append(extra[-1] + stop - begin - 1)
+        return start + self.extra[bisect_left(runs, start)], end + self.extra[
+            bisect_left(runs, end - 1)
+        ]
+
+
+def _fold_ascii(text: str) -> Folded:
+    # str methods only: this runs on every field of every article.
+    flat = text.lower().translate(_ASCII_SEPARATORS)
+    if "  " not in flat:
+        return Folded(flat)
+    return Folded(_MULTI_SPACE.sub(" ", flat), spaced=flat)
+
+
+def fold(text: str) -> Folded:
+    """Fold ``text`` for case- and accent-insensitive matching, keeping an offset map."""
+    if text.isascii():
+        return _fold_ascii(text)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    cache = _FOLD
+    for i, ch in enumerate(text):
+        piece = cache.get(ch)
+        if piece is None:
+            piece = cache[ch] = _fold_char(ch)
+        if not piece:
+            # A dropped accent belongs to the letter before it; invisible characters do not.
+            if ends and unicodedata.combining(ch):
+                ends[-1] = i + 1
+            continue
+        if piece == " " or piece == "-":
+            if out and out[-1] == " ":
+                ends[-1] = i + 1
+                continue
+            piece = " "
+        for c in piece:
+            out.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    return Folded("".join(out), starts, ends)
+
+
+def fold_cased(text: str) -> str:
+    """NFKC + typographic folding, case and accents kept, separator runs collapsed."""
+    if text.isascii():
+        return _SEP_RUN.sub(" ", text)
+    cache = _FOLD_CASED
+    out: list[str] = []
+    for ch in text:
+        piece = cache.get(ch)
+        if piece is None:
+            piece = cache[ch] = _fold_cased_char(ch)
+        out.append(piece)
+    # NFC so that a decomposed "e" + U+0301 equals a written "é".
+    return _SEP_RUN.sub(" ", unicodedata.normalize("NFC", "".join(out)))
