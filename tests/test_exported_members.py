@@ -17,6 +17,13 @@ MODULES = [
     "newsradar.health",
     "newsradar.opml",
     "newsradar.store.feeds",
+    "newsradar.maintenance",
+    "newsradar.monitor",
+    "newsradar.progress",
+    "newsradar.schedules",
+    "newsradar.server",
+    "newsradar.shutdown",
+    "newsradar.store.activity",
 ]
 
 
