@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
@@ -12,6 +14,7 @@ from aiosmtpd.controller import Controller
 from newsradar.config import Config, load_config
 from newsradar.monitor import (
     OperatorNotice,
+    check_pass,
     kv,
     md_escape,
     notify_operator,
@@ -160,3 +163,27 @@ def test_a_broken_mail_path_does_not_raise(tmp_path: Path) -> None:
     assert (
         "all_feeds_failed" not in (cfg.storage.database.with_suffix(".operator.json")).read_text()
     )
+
+
+def test_a_held_database_skips_the_silence_check_but_not_the_outage(tmp_path: Path) -> None:
+    text = settings().replace(
+        'database = "data/newsradar.duckdb"',
+        'database = "data/newsradar.duckdb"\nlock_timeout = 0.2',
+    )
+    cfg = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST, settings=text))
+    cfg.storage.database.parent.mkdir(parents=True)
+    # An analyst's session holds the file for the whole check.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
+         " print('held', flush=True); sys.stdin.read()", str(cfg.storage.database)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        down = summary(ok=(), failed=(("a", "dns", "no such host"),))
+
+        sent = check_pass(cfg, down, NOW)
+    finally:
+        holder.communicate("", timeout=10)
+
+    assert len(sent) == 1 and "every feed failed" in Path(sent[0]).read_text()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
+from newsradar.errors import StoreError
 from newsradar.pipeline import RunSummary
 from newsradar.store import open_reader
 from newsradar.store.activity import StoreActivity, store_activity
@@ -209,6 +210,10 @@ def notify_operator(config: Config, notices: list[OperatorNotice], now: datetime
 
 def check_pass(config: Config, summary: RunSummary | None, now: datetime) -> list[str]:
     """After a pass: mail the operator about what is wrong; return where the mails went."""
-    with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        activity = store_activity(con)
+    try:
+        with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+            activity = store_activity(con)
+    except StoreError as exc:  # an analyst holds the file: check the silence next time
+        log.warning(kv("operator_check_skipped", error=exc))
+        activity = StoreActivity(None, None)
     return notify_operator(config, operator_notices(config, summary, activity, now), now)
