@@ -18,6 +18,7 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import is_transient
 from newsradar.identity import article_id
+from newsradar.maintenance import close_interrupted
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
 from newsradar.runlock import run_lock
@@ -49,6 +50,7 @@ DELAYS = [2.0, 10.0]
 )
 def begin_pass(config: Config) -> pipeline.PassContext:
     with deferred_termination():  # a cancelled run still finishes its transaction
+        close_interrupted(config)
         return pipeline.begin_pass(config)
 
 

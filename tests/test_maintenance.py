@@ -9,7 +9,7 @@ import duckdb
 
 from newsradar import pipeline
 from newsradar.config import load_config
-from newsradar.maintenance import health_markdown, run_maintenance
+from newsradar.maintenance import close_interrupted, health_markdown, run_maintenance
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST, serve_seed
@@ -45,3 +45,16 @@ def test_maintenance_prunes_checkpoints_and_reports(
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
         assert con.execute("SELECT count(*), count(text) FROM articles").fetchone() == (2, 0)
         assert con.execute("SELECT count(*) FROM matches").fetchone()[0] > 0  # type: ignore[index]
+
+
+def test_a_pass_that_never_finished_is_recorded_as_interrupted(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    assert close_interrupted(config) == 0
+    assert not config.storage.database.exists()
+    pipeline.begin_pass(config)  # ... and the process dies here
+
+    assert close_interrupted(config) == 1
+    assert close_interrupted(config) == 0
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        row = con.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchone()
+    assert row == ("interrupted", True)

@@ -17,11 +17,16 @@ from newsradar.config import Config
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.monitor import md_escape
 from newsradar.store import open_writer
-from newsradar.store.activity import StoreActivity, checkpoint, store_activity
+from newsradar.store.activity import (
+    StoreActivity,
+    checkpoint,
+    close_interrupted_runs,
+    store_activity,
+)
 from newsradar.store.feeds import load_feed_rows
 from newsradar.store.retention import prune
 
-__all__ = ["MaintenanceReport", "health_markdown", "run_maintenance"]
+__all__ = ["MaintenanceReport", "close_interrupted", "health_markdown", "run_maintenance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,14 @@ def run_maintenance(config: Config, *, now: datetime | None = None) -> Maintenan
         feeds = tuple(worst_first(load_feed_rows(con), now))
         activity = store_activity(con)
     return MaintenanceReport(now, feeds, pruned, activity)
+
+
+def close_interrupted(config: Config, *, now: datetime | None = None) -> int:
+    """Before a pass, under the run lock: record earlier passes that never finished."""
+    if not config.storage.database.exists():
+        return 0
+    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
+        return close_interrupted_runs(con, now or datetime.now(UTC))
 
 
 def _when(at: datetime | None) -> str:

@@ -61,6 +61,6 @@ def test_a_pass_killed_mid_run_does_not_block_the_next(
     with duckdb.connect(str(load_config(config).storage.database), read_only=True) as con:
         runs = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
         alerts = con.execute("SELECT count(*), count(DISTINCT id) FROM alerts").fetchone()
-    # The killed pass stays visible as "running"; nothing it started was stored twice.
-    assert runs == {"running": 1, "completed": 1}
+    # The next pass records the killed one; nothing it started was stored twice.
+    assert runs == {"interrupted": 1, "completed": 1}
     assert alerts == (8, 8)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-__all__ = ["StoreActivity", "checkpoint", "store_activity"]
+__all__ = ["StoreActivity", "checkpoint", "close_interrupted_runs", "store_activity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +28,15 @@ def store_activity(con: duckdb.DuckDBPyConnection) -> StoreActivity:
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     """Fold the write-ahead log into the database file (so a file copy is a full backup)."""
     con.execute("CHECKPOINT")
+
+
+def close_interrupted_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Mark passes left ``running`` as ``interrupted`` (call only while holding the run lock:
+    then no other pass can be running, so such a row belongs to a killed or cancelled one)."""
+    row = con.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+        " message = coalesce(message, 'the pass was killed or cancelled before it finished')"
+        " WHERE status = 'running'",
+        [now],
+    ).fetchone()
+    return int(row[0]) if row else 0
