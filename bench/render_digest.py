@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from tests.alerts.support import sample_digest
 
+from bench.report_screenshot import CHROMIUM_FLAGS
 from newsradar.alerts.digest import Digest, build_digest
 from newsradar.alerts.message import build_message
 from newsradar.alerts.render import render_html
@@ -41,16 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 NOW = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
 WATCHES = {"china": "China", "russia": "Russia", "president": "President", "police": "police"}
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 def _shared() -> Path:

@@ -176,14 +176,14 @@ class AlertsSettings(_Frozen):
     delivery_by_recipient: dict[str, str] = Field(default_factory=dict)
     # Back-off of temporary delivery failures: base, 2*base, 4*base ... up to the cap (s).
     retry_backoff: float = Field(default=300.0, ge=0)
-    retry_backoff_cap: float = Field(default=21_600.0, ge=0)
+    retry_backoff_cap: float = Field(default=3_600.0, ge=0)
     # Snippets shown per story, and stories per mail (the rest go in the next digest).
     max_snippets: int = Field(default=3, ge=1, le=50)
     max_stories: int = Field(default=100, ge=1, le=10_000)
     # Apprise channels: name -> environment variable holding the channel's URL (a secret).
     channels: dict[str, str] = Field(default_factory=dict)
     # Days of the stories-per-day chart in each digest (0: no chart).
-    chart_days: int = Field(default=0, ge=0, le=366)
+    chart_days: int = Field(default=14, ge=0, le=366)
 
     @field_validator("recipients")
     @classmethod

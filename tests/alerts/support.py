@@ -118,9 +118,10 @@ def make_config(
     smtp: str = "",
     alerts: str = 'recipients = ["analyst@example.org"]\n',
     watchlist: str = WATCHLIST,
+    lock_timeout: float = 5,
 ) -> Config:
     settings = (
-        '[storage]\ndatabase = "data/newsradar.duckdb"\nlock_timeout = 5\n\n'
+        f'[storage]\ndatabase = "data/newsradar.duckdb"\nlock_timeout = {lock_timeout}\n\n'
         f'[alerts]\noutbox_dir = "data/outbox"\n{alerts}\n' + (f"[smtp]\n{smtp}\n" if smtp else "")
     )
     return load_config(write_config(directory, feeds="", watchlist=watchlist, settings=settings))

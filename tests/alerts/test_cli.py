@@ -9,6 +9,7 @@ import pytest
 
 from newsradar.cli import main
 from newsradar.errors import ConfigError
+from newsradar.runlock import run_lock
 from tests.alerts.support import (
     WATCHLIST,
     ProgrammableSink,
@@ -69,6 +70,17 @@ def test_send_exits_1_when_delivery_is_blocked(
     assert "pending: 2" in captured.out
     assert "blocked: SMTP server 127.0.0.1" in captured.err
     assert "does not offer STARTTLS" in captured.err
+
+
+def test_send_waits_for_a_running_pass_then_gives_up_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg", lock_timeout=0.2)
+    seed(config, [article("a1")], now=datetime.now(UTC))
+    with run_lock(config.storage.database.with_suffix(".lock")):
+        assert main(["alerts", "send", "-c", str(config.directory)]) == 1
+    assert "another pass" in capsys.readouterr().err
+    assert {r[3] for r in alert_rows(config)} == {"pending"}
 
 
 @pytest.mark.parametrize("command", [["alerts"], ["alerts", "preview"], ["alerts", "send"]])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
 
+from newsradar.alerts import deliver as deliver_module
 from newsradar.alerts import deliver_pending
 from newsradar.alerts.deliver import prepare_digests
 from newsradar.alerts.message import build_message
@@ -272,3 +275,35 @@ def test_rows_for_a_recipient_removed_from_the_configuration_are_not_sent(
     assert (report.sent, report.failed) == (2, 2)
     assert report.failures[0].startswith("desk@example.org: recipient no longer in the config")
     assert len(list(config.alerts.outbox_dir.glob("*.eml"))) == 1
+
+
+def test_a_server_that_never_answers_times_out_once_for_the_whole_pass(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel accepts; nobody ever says 220
+        port = silent.getsockname()[1]
+        config = smtp_config(tmp_path, port, extra="timeout = 0.5\n")
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (0, 4)
+    assert all("timed out" in r[6] for r in alert_rows(config))
+
+
+def test_a_digest_that_cannot_be_rendered_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = deliver_module.build_message
+
+    def broken_for_desk(digest: Any, **kwargs: Any) -> Any:
+        if digest.recipient == "desk@example.org":
+            raise RuntimeError("template bug")
+        return real(digest, **kwargs)
+
+    monkeypatch.setattr(deliver_module, "build_message", broken_for_desk)
+    config = make_config(tmp_path, alerts=TWO)
+    seed(config, [article("a1")])
+    report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (2, 2)
+    assert "could not be rendered: RuntimeError('template bug')" in report.problems[0]
+    monkeypatch.setattr(deliver_module, "build_message", real)
+    assert deliver_pending(config, now=LATER).sent == 2

@@ -63,3 +63,17 @@ def test_a_mail_dropped_after_data_arrives_on_a_later_pass_with_the_same_message
     assert (third.alerts_sent, third.deliveries) == (0, ())
     delivered = {m["Message-ID"]: rcpts for _, rcpts, m in sink.messages}
     assert len(delivered) == 2 and delivered[lost["Message-ID"]] == [lost["To"]]
+
+
+def test_a_refused_recipient_is_reported_in_the_run_summary(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    serve_seed(http_server)
+    sink = ProgrammableSink(rcpt_replies={"b@example.org": "550 5.1.1 no such user"})
+    with smtp_server(sink) as server:
+        config = _config(tmp_path, http_server, server.port)
+        summary = run_pass(config)
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["a@example.org"]]
+    assert summary.alerts_failed == summary.alerts_sent > 0
+    (problem,) = summary.alert_problems
+    assert problem.startswith("b@example.org: SMTP server 127.0.0.1:") and "550 5.1.1" in problem

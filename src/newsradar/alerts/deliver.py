@@ -1,4 +1,4 @@
-"""Delivering due alerts: one digest per recipient, by SMTP or as ``.eml`` files.
+"""Delivering due alerts: one digest per recipient, by SMTP, as ``.eml`` files, or to a channel.
 
 The outbox protocol, in short transactions on one writer connection:
 
@@ -24,7 +24,7 @@ from newsradar.alerts.channels import ApprisePoster, ChannelNotReadyError, is_ch
 from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
 from newsradar.alerts.outbox import due_function
-from newsradar.alerts.schedule import parse_timezone, retry_delay
+from newsradar.alerts.schedule import delivery_for, parse_timezone, retry_delay
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
 from newsradar.errors import (
@@ -39,6 +39,7 @@ from newsradar.trends import SPIKE_KIND
 
 __all__ = [
     "DeliveryReport",
+    "DigestPlan",
     "configured_recipients",
     "deliver_pending",
     "plan_digests",
@@ -65,13 +66,16 @@ class DeliveryReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Batch:
+class DigestPlan:
+    """The outbox rows one mail will carry."""
+
     recipient: str
     rows: tuple[outbox.PendingAlert, ...]
+    # Kept from an earlier claim (a retry), else derived from the row ids.
     digest_id: str
 
 
-def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[_Batch]:
+def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[DigestPlan]:
     """Group due rows into mails: claimed groups stay whole; new rows, per recipient, capped."""
     claimed: dict[str, list[outbox.PendingAlert]] = {}
     fresh: dict[str, list[outbox.PendingAlert]] = {}
@@ -80,12 +84,12 @@ def plan_digests(rows: Sequence[outbox.PendingAlert], max_stories: int) -> list[
             claimed.setdefault(row.digest_id, []).append(row)
         else:
             fresh.setdefault(row.recipient, []).append(row)
-    batches = [_Batch(r[0].recipient, tuple(r), d) for d, r in claimed.items()]
+    batches = [DigestPlan(r[0].recipient, tuple(r), d) for d, r in claimed.items()]
     for recipient, mine in fresh.items():
         # Oldest stories first into the mail; the rest wait for the next digest.
-        stories = list(dict.fromkeys(r.story_id for r in mine))[:max_stories]
-        keep = tuple(r for r in mine if r.story_id in set(stories))
-        batches.append(_Batch(recipient, keep, digest_id([r.id for r in keep])))
+        stories = set(list(dict.fromkeys(r.story_id for r in mine))[:max_stories])
+        keep = tuple(r for r in mine if r.story_id in stories)
+        batches.append(DigestPlan(recipient, keep, digest_id([r.id for r in keep])))
     return sorted(batches, key=lambda b: (b.recipient, min(r.created_at for r in b.rows)))
 
 
@@ -143,16 +147,34 @@ def prepare_digests(
     ]
     if config.alerts.chart_days:
         digests = [
-            _with_chart(con, config, d, b, now) for d, b in zip(digests, batches, strict=True)
+            _with_chart(con, config, d, b, now) if _periodic(config, b) else d
+            for d, b in zip(digests, batches, strict=True)
         ]
     return digests
+
+
+def _periodic(config: Config, batch: DigestPlan) -> bool:
+    """Daily and weekly digests carry the trend chart; immediate and hourly ones stay short."""
+    watches = {w.id: w for w in config.watches}
+    alerts = config.alerts
+    for row in batch.rows:
+        watch = watches.get(row.watch_id)
+        mode = delivery_for(
+            batch.recipient,
+            watch.delivery if watch else None,
+            alerts.delivery_by_recipient,
+            alerts.delivery,
+        )
+        if mode.every in ("daily", "weekly"):
+            return True
+    return False
 
 
 def _with_chart(
     con: duckdb.DuckDBPyConnection,
     config: Config,
     digest: Digest,
-    batch: _Batch,
+    batch: DigestPlan,
     now: datetime | None,
 ) -> Digest:
     """The digest with a stories-per-day chart of its watches; unchanged if drawing fails."""
@@ -192,6 +214,10 @@ def configured_recipients(config: Config) -> frozenset[str]:
     for watch in config.watches:
         named.update(watch.recipients)
     return frozenset(named)
+
+
+class _RenderError(Exception):
+    """A digest that could not be turned into a mail (never expected; reported, retried)."""
 
 
 class _Delivery:
@@ -238,7 +264,10 @@ class _Delivery:
     def _send(self, digest: Digest) -> str:
         if is_channel(digest.recipient):
             return self.channels.send(digest)
-        msg = build_message(digest, sender=self.sender, now=self.now)
+        try:
+            msg = build_message(digest, sender=self.sender, now=self.now)
+        except Exception as exc:  # a bug or odd data in one digest must not stop the others
+            raise _RenderError(f"digest {digest.id} could not be rendered: {exc!r}") from exc
         return self.wire.send(msg, digest.recipient, digest.id)
 
     def deliver(self, digest: Digest) -> None:
@@ -254,6 +283,10 @@ class _Delivery:
             return self._retry(digest, self.down)
         try:
             where = self._send(digest)
+        except _RenderError as exc:
+            # Kept and retried: once the cause is fixed the alerts go out; the operator is told.
+            self.problems.append(f"{digest.recipient}: {exc}")
+            return self._retry(digest, str(exc))
         except ChannelNotReadyError as exc:
             # Only this channel waits for the operator; mail and other channels go on.
             self.problems.append(str(exc))

@@ -31,7 +31,11 @@ __all__ = [
     "segments",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Controls, line/paragraph separators, bidi overrides, and lone surrogates (which JSON feeds
+# can smuggle in as "\\ud800" and which no encoder accepts).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SPACE = re.compile(r"\s+")
 # RFC 3986 reserved and unreserved characters, plus "%" for existing escapes.
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"

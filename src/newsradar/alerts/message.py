@@ -46,7 +46,7 @@ def build_message(digest: Digest, *, sender: str, now: datetime) -> EmailMessage
     msg["From"] = Address("newsradar", addr_spec=sender)
     msg["To"] = Address(addr_spec=digest.recipient)
     # clean_text drops CR/LF and controls; EmailMessage would refuse them anyway.
-    msg["Subject"] = clean_text(digest.subject)
+    msg["Subject"] = clean_text(digest.subject).encode("utf-8", "replace").decode("utf-8")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(digest.id, sender)
     msg["Auto-Submitted"] = "auto-generated"

@@ -47,6 +47,11 @@ def render_html(digest: Digest, *, inline_chart: bool = False) -> str:
     return _environment().get_template("digest.html.j2").render(digest=digest, chart_src=src)
 
 
+def _encodable(text: str) -> str:
+    # Last line of defence: a lone surrogate anywhere would make the mail unencodable.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def render_digest(digest: Digest) -> tuple[str, str]:
     """The plain-text and HTML bodies of one digest (the chart, if any, as a cid: reference)."""
-    return render_text(digest), render_html(digest)
+    return _encodable(render_text(digest)), _encodable(render_html(digest))

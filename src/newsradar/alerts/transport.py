@@ -161,7 +161,9 @@ class SmtpTransport:
             _close(client)
             raise TransientDeliveryError(
                 f"{self._where} dropped the connection while sending to {recipient}: "
-                f"{exc or type(exc).__name__}; will retry"
+                f"{exc or type(exc).__name__}; will retry",
+                # A server that stopped answering would make every later mail wait as long.
+                server_down=isinstance(exc, TimeoutError),
             ) from exc
         return str(msg["Message-ID"])
 

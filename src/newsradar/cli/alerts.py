@@ -11,6 +11,7 @@ from newsradar.alerts.deliver import deliver_pending, prepare_digests
 from newsradar.alerts.render import render_html
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
+from newsradar.runlock import run_lock
 from newsradar.store import open_reader
 
 alerts_app = typer.Typer(
@@ -56,12 +57,16 @@ def preview(
 def send(config_dir: ConfigDir = Path("config")) -> None:
     """Deliver every due alert now: one digest per recipient, by SMTP or as .eml files.
 
-    Exits 1 when delivery is blocked (TLS or AUTH refused) so that cron notices.
+    Waits for a running pass to finish (up to [storage] lock_timeout). Exits 1 when delivery
+    is blocked (TLS or AUTH refused) so that cron notices.
 
     Example: newsradar alerts send --config config
     """
     config = load_config(config_dir)
-    report = deliver_pending(config)
+    # Not while a pass is writing: the pass delivers at its end anyway.
+    lock = config.storage.database.with_suffix(".lock")
+    with run_lock(lock, wait=config.storage.lock_timeout):
+        report = deliver_pending(config)
     if not (report.sent or report.failed or report.retrying or report.pending):
         console.print("no alerts due; nothing sent")
         return

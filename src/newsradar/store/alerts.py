@@ -167,10 +167,7 @@ def due_alerts(
 
 def claim_digest(con: duckdb.DuckDBPyConnection, ids: Sequence[str], digest_id: str) -> None:
     """Record which mail the rows go out in, before sending it (outbox: intent first)."""
-    con.execute(
-        "UPDATE alerts SET digest_id = ? WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-        [digest_id, list(ids)],
-    )
+    _update(con, ids, "digest_id = ?", [digest_id])
 
 
 def load_articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[StoryArticle]:
@@ -223,42 +220,46 @@ def load_matches(
     return [MatchRow(*row) for row in rows]
 
 
+def _update(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str], assignments: str, values: list[object]
+) -> None:
+    con.execute(
+        f"UPDATE alerts SET {assignments} WHERE id IN (SELECT unnest(?::VARCHAR[]))",  # noqa: S608  (assignments are constants below)
+        [*values, list(ids)],
+    )
+
+
 def mark_sent(
     con: duckdb.DuckDBPyConnection, ids: Sequence[str], *, now: datetime, digest_id: str
 ) -> None:
-    con.execute(
-        "UPDATE alerts SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
-        " digest_id = ?, last_error = NULL WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-        [now, digest_id, list(ids)],
+    _update(
+        con,
+        ids,
+        "status = 'sent', attempts = attempts + 1, sent_at = ?, digest_id = ?, last_error = NULL",
+        [now, digest_id],
     )
 
 
 def mark_failed(con: duckdb.DuckDBPyConnection, ids: Sequence[str], *, error: str) -> None:
     """A permanent refusal (5xx): the rows are reported and not tried again."""
-    con.execute(
-        "UPDATE alerts SET status = 'failed', attempts = attempts + 1, last_error = ?"
-        " WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-        [error, list(ids)],
-    )
+    _update(con, ids, "status = 'failed', attempts = attempts + 1, last_error = ?", [error])
 
 
 def mark_retrying(
     con: duckdb.DuckDBPyConnection, ids: Sequence[str], *, error: str, due_at: datetime
 ) -> None:
     """A temporary failure: try again at ``due_at`` with the same digest."""
-    con.execute(
-        "UPDATE alerts SET status = 'retrying', attempts = attempts + 1, last_error = ?,"
-        " due_at = ? WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-        [error, due_at, list(ids)],
+    _update(
+        con,
+        ids,
+        "status = 'retrying', attempts = attempts + 1, last_error = ?, due_at = ?",
+        [error, due_at],
     )
 
 
 def note_blocked(con: duckdb.DuckDBPyConnection, ids: Sequence[str], *, error: str) -> None:
     """Delivery refused on our side (TLS, AUTH): keep the status, say why."""
-    con.execute(
-        "UPDATE alerts SET last_error = ? WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-        [error, list(ids)],
-    )
+    _update(con, ids, "last_error = ?", [error])
 
 
 def record_event(
