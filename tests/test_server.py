@@ -50,3 +50,27 @@ def test_serve_against_an_unreachable_prefect_api_says_what_to_do(
     err = " ".join(capsys.readouterr().err.split())
     assert f"no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in err
     assert "Traceback" not in err
+
+
+def test_serve_on_a_busy_port_names_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, feeds="", watchlist=WATCHLIST)
+    saved = dict(os.environ)
+    os.environ.pop("PREFECT_API_URL", None)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        settings = config / "newsradar.toml"
+        port = busy.getsockname()[1]
+        settings.write_text(settings.read_text() + f"\n[schedule]\nserver_port = {port}\n")
+        try:
+            assert main(["serve", "--config", str(config)]) == 1
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    err = " ".join(capsys.readouterr().err.split())
+    # Settings in brackets survive the console's markup.
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert "set [schedule] server_port to a free port" in err

@@ -44,9 +44,9 @@ def serve(
     config: ConfigDir = Path("config"),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> int:
-    """Run unattended: ingest, alerts and maintenance on the [schedule] in newsradar.toml.
+    """Run unattended: ingest, alerts and maintenance on the \\[schedule] in newsradar.toml.
 
-    Starts a local Prefect server (UI on 127.0.0.1, [schedule] server_port) unless
+    Starts a local Prefect server (UI on 127.0.0.1, \\[schedule] server_port) unless
     PREFECT_API_URL points at one. SIGTERM or Ctrl-C stops everything.
 
     Example: newsradar serve --config config
