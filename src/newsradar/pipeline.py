@@ -49,6 +49,7 @@ from newsradar.identity import (
 )
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
+from newsradar.progress import Progress, Ticker
 from newsradar.store import open_writer
 from newsradar.store.feeds import (
     load_feed_states,
@@ -250,18 +251,19 @@ async def _poll_one(
     return poll, parsed.entries, events
 
 
-def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
+def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = None) -> PollResult:
     """Fetch every due feed concurrently and keep the entries the database has not seen."""
     started = time.monotonic()
     now = _now()
     due = [f for f in config.feeds if _due(f, ctx.states.get(f.name), now)]
+    ticker = Ticker(progress, "feeds", len(due))
 
     async def poll_all() -> tuple[
         list[tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]], dict[str, datetime]
     ]:
         async with Fetcher(config.fetch, host_blocks=ctx.host_blocks) as fetcher:
             results = await asyncio.gather(
-                *(_poll_one(fetcher, config, f, ctx.states.get(f.name)) for f in due)
+                *(ticker.wrap(_poll_one(fetcher, config, f, ctx.states.get(f.name))) for f in due)
             )
             return list(results), fetcher.host_blocks
 
@@ -371,7 +373,7 @@ def _worth_updating(article: Article, before: KnownArticle) -> bool:
 
 
 async def _fetch_pages(
-    fetcher: Fetcher, entries: Sequence[FeedEntry]
+    fetcher: Fetcher, entries: Sequence[FeedEntry], ticker: Ticker | None = None
 ) -> list[FetchResult | FetchError | None]:
     async def one(entry: FeedEntry) -> FetchResult | FetchError | None:
         if not entry.url or "shared_link" in entry.flags:
@@ -381,7 +383,8 @@ async def _fetch_pages(
         except FetchError as exc:
             return exc
 
-    return list(await asyncio.gather(*(one(e) for e in entries)))
+    ticker = ticker or Ticker(None, "pages", 0)
+    return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))
 
 
 def _match(
@@ -401,10 +404,14 @@ def _match(
     return rows, tuple(sorted({r.mention.watch_id for r in rows}))
 
 
-def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> StoreResult:
+def store_entries(
+    config: Config, ctx: PassContext, polled: PollResult, *, progress: Progress | None = None
+) -> StoreResult:
     """Fetch, extract and match new entries, storing each batch in one transaction."""
     matcher = _matcher(config)
     entries = polled.entries
+    page_ticker = Ticker(progress, "pages", len(entries))
+    extract_ticker = Ticker(progress, "extraction", len(entries))
     size = config.storage.batch_size
     batches = [entries[i : i + size] for i in range(0, len(entries), size)]
     last_batch_of_feed = {e.feed_id: i // size for i, e in enumerate(entries)}
@@ -432,6 +439,7 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
             _build_article(config, e, p, extracted.get(str(i)), now)
             for i, (e, p) in enumerate(zip(batch, pages, strict=True))
         ]
+        extract_ticker.tick(len(built))
         t1 = time.monotonic()
         # --- story ids: near-duplicates join the story of the first copy seen ---
         articles: list[Article] = []
@@ -489,12 +497,18 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
     async def run_batches() -> None:
         async with Fetcher(config.fetch, host_blocks=polled.host_blocks) as fetcher:
             # Fetch the next batch's pages while this one is extracted and stored.
-            upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[0])) if batches else None
+            upcoming = (
+                asyncio.create_task(_fetch_pages(fetcher, batches[0], page_ticker))
+                if batches
+                else None
+            )
             for index, batch in enumerate(batches):
                 assert upcoming is not None
                 pages = await upcoming
                 if index + 1 < len(batches):
-                    upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[index + 1]))
+                    upcoming = asyncio.create_task(
+                        _fetch_pages(fetcher, batches[index + 1], page_ticker)
+                    )
                 await asyncio.to_thread(process, index, batch, pages)
 
     if batches:
