@@ -17,6 +17,7 @@ import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.image import imread
@@ -39,20 +40,26 @@ CHROMIUM_FLAGS = (
 )
 
 
-def find_chromium() -> str:
+NO_CHROMIUM = "chromium not found; install it with `apt-get install -y chromium`"
+
+
+def find_chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
             return found
-    sys.exit("chromium not found; install it with `apt-get install -y chromium`")
+    return None
 
 
 def screenshot(html: Path, png: Path, *, width: int = 1200, height: int = 2400) -> None:
     """Render ``html`` with headless Chromium into ``png``."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise FileNotFoundError(NO_CHROMIUM)
     with tempfile.TemporaryDirectory(prefix="newsradar-chromium-") as profile:
         subprocess.run(
             [
-                find_chromium(),
+                chromium,
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={profile}",
                 f"--window-size={width},{height}",
@@ -76,11 +83,9 @@ def spike_pixels(png: Path) -> tuple[float, int]:
     return ink, spike
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="directory for report + png")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+def check(out: Path) -> dict[str, Any]:
+    """Write the report for a planted spike, screenshot it, and measure what the page shows."""
+    out.mkdir(parents=True, exist_ok=True)
     today = datetime.now(UTC).date()
     with tempfile.TemporaryDirectory(prefix="newsradar-report-") as tmp:
         database = Path(tmp) / "trends.duckdb"
@@ -89,17 +94,54 @@ def main(argv: list[str] | None = None) -> int:
         config_dir.mkdir()
         for name, text in trends_config_text(database).items():
             (config_dir / name).write_text(text)
-        html = args.out / "report.html"
+        html = out / "report.html"
         report = write_report(load_config(config_dir), html, days=30)
-    png = args.out / "report.png"
+    png = out / "report.png"
     screenshot(html, png)
     ink, spike = spike_pixels(png)
     spikes = [(w.id, s.day.isoformat()) for w in report.watches for s in w.scan.spikes]
-    print(f"report:     {html} ({html.stat().st_size:,} bytes)")
-    print(f"screenshot: {png}")
-    print(f"spikes:     {spikes}")
-    print(f"ink:        {ink:.1%} of pixels; spike-coloured pixels: {spike}")
     ok = ink > 0.02 and spike > 50 and any(day == _iso(today, 6) for _, day in spikes)
+    return {"html": html, "png": png, "ink": ink, "spike": spike, "spikes": spikes, "ok": ok}
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Bench protocol row: does the report render in headless Chromium with its charts?"""
+    row: dict[str, Any] = {
+        "stage": "report",
+        "measure": "report in headless Chromium: spike-coloured pixels (higher is better)",
+        "baseline_name": None,
+        "baseline": None,
+        "ratio": None,
+        "unit": "px",
+        "target": "> 50, page not blank, planted spike found",
+    }
+    if find_chromium() is None:
+        return [{**row, "newsradar": None, "met": None, "notes": NO_CHROMIUM}]
+    result = check(OUT)
+    return [
+        {
+            **row,
+            "newsradar": result["spike"],
+            "met": result["ok"],
+            "notes": f"{result['ink']:.1%} of pixels inked; spikes {result['spikes']}; "
+            f"screenshot {result['png']}",
+        }
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="directory for report + png")
+    args = parser.parse_args(argv)
+    if find_chromium() is None:
+        print(NO_CHROMIUM, file=sys.stderr)
+        return 2
+    result = check(args.out)
+    print(f"report:     {result['html']} ({result['html'].stat().st_size:,} bytes)")
+    print(f"screenshot: {result['png']}")
+    print(f"spikes:     {result['spikes']}")
+    print(f"ink:        {result['ink']:.1%} of pixels; spike-coloured pixels: {result['spike']}")
+    ok = result["ok"]
     print("OK: charts rendered with the spike marked" if ok else "FAILED: look at the screenshot")
     return 0 if ok else 1
 

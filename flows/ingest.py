@@ -6,16 +6,23 @@ Retries live on tasks and only for transient errors (timeouts, a locked database
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import is_transient
+from newsradar.identity import article_id
+from newsradar.maintenance import close_interrupted
+from newsradar.monitor import check_pass, kv, summary_markdown
+from newsradar.progress import current
 from newsradar.runlock import run_lock
+from newsradar.shutdown import deferred_termination
 
 __all__ = ["ingest"]
 
@@ -42,12 +49,14 @@ DELAYS = [2.0, 10.0]
     retry_condition_fn=retry_transient,
 )
 def begin_pass(config: Config) -> pipeline.PassContext:
-    return pipeline.begin_pass(config)
+    with deferred_termination():  # a cancelled run still finishes its transaction
+        close_interrupted(config)
+        return pipeline.begin_pass(config)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(config: Config, ctx: pipeline.PassContext) -> pipeline.PollResult:
-    return pipeline.poll_feeds(config, ctx)
+    return pipeline.poll_feeds(config, ctx, progress=current())
 
 
 @task(
@@ -61,7 +70,7 @@ def poll_feeds(config: Config, ctx: pipeline.PassContext) -> pipeline.PollResult
 def store_entries(
     config: Config, ctx: pipeline.PassContext, polled: pipeline.PollResult
 ) -> pipeline.StoreResult:
-    return pipeline.store_entries(config, ctx, polled)
+    return pipeline.store_entries(config, ctx, polled, progress=current())
 
 
 @task(
@@ -73,7 +82,8 @@ def store_entries(
     retry_condition_fn=retry_transient,
 )
 def deliver_alerts(config: Config) -> pipeline.DeliveryReport:
-    return pipeline.deliver_alerts(config)
+    with deferred_termination():  # never a mail sent but not marked sent
+        return pipeline.deliver_alerts(config)
 
 
 @task(
@@ -92,9 +102,30 @@ def finish_pass(
     delivered: pipeline.DeliveryReport,
     deliver_seconds: float,
 ) -> pipeline.RunSummary:
-    return pipeline.finish_pass(
-        config, ctx, polled, stored, delivered, deliver_seconds=deliver_seconds
+    with deferred_termination():
+        return pipeline.finish_pass(
+            config, ctx, polled, stored, delivered, deliver_seconds=deliver_seconds
+        )
+
+
+@task(name="report-pass", cache_policy=NO_CACHE)
+def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.RunSummary) -> None:
+    """Log lines per feed and article, the summary artifact, and the operator check."""
+    logger = get_run_logger()
+    for feed_id, kind, message in summary.feeds_failed:
+        logger.warning(kv("feed_failed", feed_id=feed_id, error=kind, detail=message[:300]))
+    for e in polled.entries:
+        logger.info(kv("entry_new", feed_id=e.feed_id, article_id=article_id(e.feed_id, e.guid)))
+    for watch_id, count in sorted(summary.matches_per_watch.items()):
+        logger.info(kv("watch_matched", watch_id=watch_id, articles=count))
+    logger.info(
+        kv("pass_finished", run_id=summary.run_id, stored=summary.articles_stored,
+           alerts_sent=summary.alerts_sent, failed=len(summary.feeds_failed))
+    )  # fmt: skip
+    create_markdown_artifact(
+        summary_markdown(summary), key="ingest-pass", description=f"Pass {summary.run_id}"
     )
+    check_pass(config, summary, datetime.now(UTC))
 
 
 @flow(name="ingest", log_prints=False)
@@ -107,4 +138,6 @@ def ingest(config_dir: str = "config") -> pipeline.RunSummary:
         stored = store_entries(config, ctx, polled)
         started = time.monotonic()
         delivered = deliver_alerts(config)
-        return finish_pass(config, ctx, polled, stored, delivered, time.monotonic() - started)
+        summary = finish_pass(config, ctx, polled, stored, delivered, time.monotonic() - started)
+        report_pass(config, polled, summary)
+        return summary

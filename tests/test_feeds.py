@@ -247,3 +247,13 @@ def test_html_to_text(markup: str, text: str) -> None:
 def test_relative_links_resolve_against_the_feed_url() -> None:
     entry = parse(rss("<item><guid>1</guid><title>t</title><link>/news/1</link></item>")).entries[0]
     assert entry.url == "https://example.org/news/1"
+
+
+def test_a_parser_crash_is_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_args: object, **_kw: object) -> None:
+        raise ValueError("feedparser bug")
+
+    monkeypatch.setattr("newsradar.feeds.feedparser.parse", boom)
+    with pytest.raises(ParseError) as info:
+        parse(rss("<item><guid>1</guid></item>"))
+    assert info.value.kind == "parse_error" and "ValueError: feedparser bug" in str(info.value)

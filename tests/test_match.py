@@ -374,3 +374,19 @@ def test_fold_offsets_are_ordered_and_in_bounds(text: str) -> None:
 )
 def test_snippet(text: str, start: int, end: int, width: int, expected: str) -> None:
     assert snippet(text, start, end, width) == expected
+
+
+@pytest.mark.parametrize(
+    ("watches", "needle"),
+    [
+        ([watch(query="(" * 3000 + "a" + ")" * 3000)], "nests too deeply"),
+        (
+            [watch(f"w{i}", query=f"@w{i + 1} OR x") for i in range(40)]
+            + [watch("w40", terms=["a"])],
+            "more than 32 deep",
+        ),
+    ],
+)
+def test_too_deep_is_an_error_not_a_crash(watches: list[WatchConfig], needle: str) -> None:
+    with pytest.raises(WatchlistError, match=needle):
+        Matcher.compile(watches)

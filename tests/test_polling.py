@@ -182,3 +182,21 @@ def test_a_failing_feed_is_backed_off_not_disabled(
     assert summary.feeds_skipped == 1 and http_server.hits("/gone.xml") == 1
     sql = "SELECT consecutive_failures, next_poll_at > now(), error_class FROM feeds"
     assert _rows(config, sql) == [(1, True, "http_4xx")]
+
+
+def test_retry_after_blocks_the_host_in_the_next_pass_too(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    http_server.route("/limited.xml", status=429, headers={"Retry-After": "3600"})
+    http_server.route("/ok.xml", RSS, headers=FEED)
+    feeds = {"limited": http_server.url("/limited.xml"), "ok": http_server.url("/ok.xml")}
+    config = _config(tmp_path, feeds, min_poll=0)
+    _pass(config)
+    ((host, ahead),) = _rows(
+        config, "SELECT host, blocked_until > now() + INTERVAL 50 MINUTE FROM hosts"
+    )
+    assert (host, ahead) == ("127.0.0.1", True)
+    ok_hits = http_server.hits("/ok.xml")
+    summary = _pass(config)  # "ok" is due again, but its host asked for an hour's pause
+    assert http_server.hits("/ok.xml") == ok_hits and http_server.hits("/limited.xml") == 1
+    assert ("ok", "rate_limited") in [(f, k) for f, k, _ in summary.feeds_failed]

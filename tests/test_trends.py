@@ -1,3 +1,4 @@
+import importlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -152,3 +153,25 @@ def test_plan_spike_alerts_one_row_per_recipient_with_stable_ids(tmp_path: Path)
 )
 def test_parse_spike_story_id(story_id: str, parsed: tuple[str, date] | None) -> None:
     assert parse_spike_story_id(story_id) == parsed
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "newsradar.trends",
+        "newsradar.spikes",
+        "newsradar.charts",
+        "newsradar.report",
+        "newsradar.store.trends",
+    ],
+)
+def test_public_surface_is_what_all_lists(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = set(module.__all__)
+    assert len(exported) == len(module.__all__) and all(hasattr(module, n) for n in exported)
+    defined = {
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_") and callable(v) and getattr(v, "__module__", "") == name
+    }
+    assert defined <= exported, f"public but not in __all__: {sorted(defined - exported)}"

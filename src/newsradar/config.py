@@ -32,6 +32,7 @@ from pydantic import (
 from newsradar.errors import ConfigError
 
 __all__ = [
+    "Settings",
     "AlertsSettings",
     "Config",
     "ExtractSettings",
@@ -183,7 +184,7 @@ class AlertsSettings(_Frozen):
     # Apprise channels: name -> environment variable holding the channel's URL (a secret).
     channels: dict[str, str] = Field(default_factory=dict)
     # Days of the stories-per-day chart in each digest (0: no chart).
-    chart_days: int = Field(default=0, ge=0, le=366)
+    chart_days: int = Field(default=14, ge=0, le=366)
 
     @field_validator("recipients")
     @classmethod
@@ -232,6 +233,10 @@ class ScheduleSettings(_Frozen):
     alerts: str = "0 7 * * *"
     maintenance: str = "30 3 * * *"
     timezone: str = "UTC"
+    # Port of the Prefect server `newsradar serve` starts on 127.0.0.1 (unless PREFECT_API_URL).
+    server_port: int = Field(default=4200, gt=0, lt=65536)
+    # Mail [alerts] operator when no pass has stored an article for this long; 0 disables.
+    stale_hours: float = Field(default=24.0, ge=0)
 
 
 class TrendsSettings(_Frozen):

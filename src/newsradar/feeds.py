@@ -188,7 +188,16 @@ def _parse_here(
     # No Content-Location: feedparser would resolve guids against it, and a guid must not
     # change when the feed moves. Links are resolved against the feed URL in _link().
     response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
-    doc = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=True)
+    try:
+        doc = feedparser.parse(
+            io.BytesIO(body), response_headers=response_headers, sanitize_html=True
+        )
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # a feedparser bug on hostile input must not end the pass
+        raise ParseError(
+            f"feed '{feed_id}' ({base_url}) broke the parser ({type(exc).__name__}: {exc})"
+        ) from None
     warnings: list[str] = []
     problem = doc.get("bozo_exception")
     if problem is not None:
@@ -309,6 +318,6 @@ def parse_feed(
                 raise ParseError(
                     f"feed '{feed_id}' ({base_url}) crashed the parser (too big or too deep?)"
                 ) from None
-        except MemoryError:
-            raise ParseError(f"feed '{feed_id}' ({base_url}) needs too much memory") from None
+        except (MemoryError, RecursionError):
+            raise ParseError(f"feed '{feed_id}' ({base_url}) is too big or too deep") from None
     raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -184,6 +185,8 @@ class EntryKeys:
     canonical_url: str
     title: str
     content_hash: str | None = None
+    # The feed's "updated" time for the item; a later one than stored means it was edited.
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,8 @@ class KnownArticle:
     canonical_url: str
     title: str
     content_hash: str
+    story_id: str = ""
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +210,10 @@ class Verdict:
     article_id: str
     # Which key matched: "guid", "url", "content"; None for a new entry.
     matched_on: str | None = None
-    # For an update: "title" and/or "text".
+    # For an update: "title", "text" and/or "updated_at" (the feed says it was edited).
     changes: tuple[str, ...] = ()
+    # The stored article's story, for "update"/"seen".
+    story_id: str = ""
 
 
 @dataclass
@@ -249,7 +256,8 @@ def shared_links(entries: Iterable[EntryKeys]) -> frozenset[tuple[str, str]]:
 
 def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> tuple[str, ...]:
     changed: list[str] = []
-    if compare_title and _normal_text(entry.title) != _normal_text(known.title):
+    # An entry without a title was stored under the page's title: nothing to compare.
+    if compare_title and entry.title and _normal_text(entry.title) != _normal_text(known.title):
         changed.append("title")
     if (
         entry.content_hash
@@ -257,12 +265,15 @@ def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> t
         and entry.content_hash != known.content_hash
     ):
         changed.append("text")
+    if entry.updated_at and known.updated_at and entry.updated_at > known.updated_at:
+        changed.append("updated_at")
     return tuple(changed)
 
 
 def _verdict(entry: EntryKeys, known: KnownArticle, on: str, *, compare_title: bool) -> Verdict:
     changed = _changes(entry, known, compare_title=compare_title)
-    return Verdict("update" if changed else "seen", known.article_id, on, changed)
+    kind: Literal["update", "seen"] = "update" if changed else "seen"
+    return Verdict(kind, known.article_id, on, changed, known.story_id)
 
 
 def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = False) -> Verdict:
@@ -282,5 +293,5 @@ def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = Fa
     if entry.content_hash and entry.content_hash != EMPTY_HASH:
         by_hash = known.by_hash.get(entry.content_hash)
         if by_hash is not None:
-            return Verdict("seen", by_hash.article_id, "content")
+            return Verdict("seen", by_hash.article_id, "content", (), by_hash.story_id)
     return Verdict("new", article_id(entry.feed_id, entry.guid))

@@ -43,6 +43,8 @@ __all__ = ["Document", "Matcher", "snippet"]
 
 # Bump when the meaning of a definition changes, so that rule hashes (and rematch) notice.
 ENGINE_VERSION = "newsradar-match/1"
+# Longest chain of @references (a refers to b refers to c...): evaluation recurses along it.
+MAX_REFERENCE_DEPTH = 32
 # Fields mentions are reported for; url and source only serve as conditions in queries.
 TEXT_FIELDS = ("title", "body")
 
@@ -310,6 +312,8 @@ class _Compiler:
         def visit(watch_id: str, path: list[str]) -> None:
             if watch_id in done:
                 return
+            if len(path) > MAX_REFERENCE_DEPTH:
+                raise RecursionError
             position = self.index[watch_id]
             for ref, column in zip(self.refs[position], self.ref_columns[position], strict=True):
                 if ref in path or ref == watch_id:
@@ -324,7 +328,14 @@ class _Compiler:
             done.add(watch_id)
 
         for watch in self.configs:
-            visit(watch.id, [])
+            try:
+                visit(watch.id, [])
+            except RecursionError:
+                raise self.error(
+                    watch.id,
+                    f"query: watch references nest more than {MAX_REFERENCE_DEPTH} deep; "
+                    "shorten the chain",
+                ) from None
 
     def automaton(self, *, literal: bool) -> ahocorasick.Automaton | None:
         """One automaton for plain word terms (keys padded with spaces) or for the rest."""

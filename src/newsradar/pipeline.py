@@ -49,6 +49,7 @@ from newsradar.identity import (
 )
 from newsradar.match import Document, Matcher, snippet
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
+from newsradar.progress import Progress, Ticker
 from newsradar.store import open_writer
 from newsradar.store.feeds import (
     load_feed_states,
@@ -57,7 +58,7 @@ from newsradar.store.feeds import (
     save_polls,
     sync_feeds,
 )
-from newsradar.store.stories import known_articles, load_signatures
+from newsradar.store.stories import known_articles, load_signatures, previous_watches
 from newsradar.store.writer import (
     Event,
     MatchRow,
@@ -104,11 +105,18 @@ class PassContext:
 @dataclass(frozen=True, slots=True)
 class PollResult:
     polls: tuple[FeedPoll, ...]
-    # Entries not seen before, grouped by feed in configuration order.
+    # Entries not seen before, grouped by feed in configuration order; entries flagged
+    # "update" are stored articles whose headline or date changed, to fetch again.
     entries: tuple[FeedEntry, ...]
     events: tuple[Event, ...]
     host_blocks: dict[str, datetime]
     seconds: float
+    # (feed id, guid) of each "update" entry -> the stored article it updates.
+    updates: dict[tuple[str, str], KnownArticle] = field(default_factory=dict)
+
+    @property
+    def new_entries(self) -> int:
+        return sum("update" not in e.flags for e in self.entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,35 +251,45 @@ async def _poll_one(
     return poll, parsed.entries, events
 
 
-def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
+def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = None) -> PollResult:
     """Fetch every due feed concurrently and keep the entries the database has not seen."""
     started = time.monotonic()
     now = _now()
     due = [f for f in config.feeds if _due(f, ctx.states.get(f.name), now)]
+    ticker = Ticker(progress, "feeds", len(due))
 
     async def poll_all() -> tuple[
         list[tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]], dict[str, datetime]
     ]:
         async with Fetcher(config.fetch, host_blocks=ctx.host_blocks) as fetcher:
             results = await asyncio.gather(
-                *(_poll_one(fetcher, config, f, ctx.states.get(f.name)) for f in due)
+                *(ticker.wrap(_poll_one(fetcher, config, f, ctx.states.get(f.name))) for f in due)
             )
             return list(results), fetcher.host_blocks
 
     results, blocks = asyncio.run(poll_all())
     candidates = [e for _, entries, _ in results for e in entries]
     # --- identity: new, update or seen, by guid, canonical URL and content (identity.py) ---
-    keys = [EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title) for e in candidates]
-    known = KnownKeys()
+    keys = [
+        EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title, updated_at=e.updated_at)
+        for e in candidates
+    ]
+    stored: dict[str, KnownArticle] = {}
     if candidates:
         with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-            known = KnownKeys.of(known_articles(con, keys))
+            stored = {a.article_id: a for a in known_articles(con, keys)}
+    known = KnownKeys.of(stored.values())
     shared = shared_links(keys)
     fresh: list[FeedEntry] = []
+    updates: dict[tuple[str, str], KnownArticle] = {}
     for entry, key in zip(candidates, keys, strict=True):
         is_shared = (key.feed_id, key.canonical_url) in shared or known.link_shared(key)
         verdict = classify_entry(key, known, shared_link=is_shared)
-        # Updates (an edited headline) are not re-fetched yet: they count as seen.
+        # An edited headline or a newer "updated" date: fetch the stored article again.
+        before = stored.get(verdict.article_id)
+        if verdict.kind == "update" and before and (key.feed_id, key.guid) not in updates:
+            updates[(key.feed_id, key.guid)] = before
+            fresh.append(replace(entry, flags=(*entry.flags, "update")))
         if verdict.kind != "new":
             continue
         known.add(KnownArticle(verdict.article_id, key.feed_id, key.guid, key.canonical_url,
@@ -280,10 +298,10 @@ def poll_feeds(config: Config, ctx: PassContext) -> PollResult:
             # The link every item shares is not this item's article: keep the feed's text.
             entry = replace(entry, flags=(*entry.flags, "shared_link"))
         fresh.append(entry)
-    new_per_feed = Counter(e.feed_id for e in fresh)
+    new_per_feed = Counter(e.feed_id for e in fresh if "update" not in e.flags)
     polls = tuple(replace(p, new_items=new_per_feed[p.feed_id]) for p, _, _ in results)
     events = tuple(e for _, _, evs in results for e in evs)
-    return PollResult(polls, tuple(fresh), events, blocks, time.monotonic() - started)
+    return PollResult(polls, tuple(fresh), events, blocks, time.monotonic() - started, updates)
 
 
 def _build_article(
@@ -342,8 +360,20 @@ def _build_article(
     return article, events
 
 
+def _worth_updating(article: Article, before: KnownArticle) -> bool:
+    """A re-fetched article replaces the stored one only if it is complete and different."""
+    if article.status != "ok":  # a failed re-fetch must not overwrite a good body
+        return False
+    return (
+        article.content_hash != before.content_hash
+        or " ".join(article.title.split()) != " ".join(before.title.split())
+        # Also when only the date moved: storing it stops the next poll re-fetching the page.
+        or article.updated_at != before.updated_at
+    )
+
+
 async def _fetch_pages(
-    fetcher: Fetcher, entries: Sequence[FeedEntry]
+    fetcher: Fetcher, entries: Sequence[FeedEntry], ticker: Ticker | None = None
 ) -> list[FetchResult | FetchError | None]:
     async def one(entry: FeedEntry) -> FetchResult | FetchError | None:
         if not entry.url or "shared_link" in entry.flags:
@@ -353,7 +383,8 @@ async def _fetch_pages(
         except FetchError as exc:
             return exc
 
-    return list(await asyncio.gather(*(one(e) for e in entries)))
+    ticker = ticker or Ticker(None, "pages", 0)
+    return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))
 
 
 def _match(
@@ -373,10 +404,14 @@ def _match(
     return rows, tuple(sorted({r.mention.watch_id for r in rows}))
 
 
-def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> StoreResult:
+def store_entries(
+    config: Config, ctx: PassContext, polled: PollResult, *, progress: Progress | None = None
+) -> StoreResult:
     """Fetch, extract and match new entries, storing each batch in one transaction."""
     matcher = _matcher(config)
     entries = polled.entries
+    page_ticker = Ticker(progress, "pages", len(entries))
+    extract_ticker = Ticker(progress, "extraction", len(entries))
     size = config.storage.batch_size
     batches = [entries[i : i + size] for i in range(0, len(entries), size)]
     last_batch_of_feed = {e.feed_id: i // size for i, e in enumerate(entries)}
@@ -404,17 +439,37 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
             _build_article(config, e, p, extracted.get(str(i)), now)
             for i, (e, p) in enumerate(zip(batch, pages, strict=True))
         ]
+        extract_ticker.tick(len(built))
         t1 = time.monotonic()
         # --- story ids: near-duplicates join the story of the first copy seen ---
-        articles = [replace(a, story_id=story_index.assign(a.id, a.text)[0]) for a, _ in built]
+        articles: list[Article] = []
+        updated: list[Article] = []
+        for article, _ in built:
+            before = polled.updates.get((article.feed_id, article.guid))
+            if before is None:
+                story_id = story_index.assign(article.id, article.text)[0]
+                articles.append(replace(article, story_id=story_id))
+            elif _worth_updating(article, before):
+                article = replace(article, id=before.article_id, story_id=before.story_id)
+                articles.append(article)
+                updated.append(article)
         events = [ev for _, evs in built for ev in evs]
+        previous: dict[str, set[str]] = {}
+        if updated:
+            with open_writer(
+                config.storage.database, lock_timeout=config.storage.lock_timeout
+            ) as con:
+                previous = previous_watches(con, [a.id for a in updated])
         match_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
         for article in articles:
             rows, watch_ids = _match(config, matcher, article)
             match_rows.extend(rows)
+            if article.id in previous:
+                # An update alerts only for the watches its new text fires for the first time.
+                watch_ids = tuple(w for w in watch_ids if w not in previous[article.id])
             if watch_ids:
-                matched.append(MatchedArticle(article, watch_ids, False))
+                matched.append(MatchedArticle(article, watch_ids, article.id in previous))
                 per_watch.update(watch_ids)
         alert_rows = plan_alerts(config, matched, now)
         t2 = time.monotonic()
@@ -430,6 +485,7 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
                 events=events,
                 now=now,
                 signatures=story_index.take_new(),
+                updated=updated,
             )
         timings["extract"] += t1 - t0
         timings["match"] += t2 - t1
@@ -441,12 +497,18 @@ def store_entries(config: Config, ctx: PassContext, polled: PollResult) -> Store
     async def run_batches() -> None:
         async with Fetcher(config.fetch, host_blocks=polled.host_blocks) as fetcher:
             # Fetch the next batch's pages while this one is extracted and stored.
-            upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[0])) if batches else None
+            upcoming = (
+                asyncio.create_task(_fetch_pages(fetcher, batches[0], page_ticker))
+                if batches
+                else None
+            )
             for index, batch in enumerate(batches):
                 assert upcoming is not None
                 pages = await upcoming
                 if index + 1 < len(batches):
-                    upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[index + 1]))
+                    upcoming = asyncio.create_task(
+                        _fetch_pages(fetcher, batches[index + 1], page_ticker)
+                    )
                 await asyncio.to_thread(process, index, batch, pages)
 
     if batches:
@@ -509,7 +571,7 @@ def finish_pass(
                 "feeds_ok": len(ok),
                 "feeds_failed": len(failed),
                 "feeds_skipped": skipped,
-                "entries_new": len(polled.entries),
+                "entries_new": polled.new_entries,
                 "articles_stored": stored.articles,
                 "matches_stored": stored.matches,
                 "alerts_queued": stored.alerts_queued,
@@ -529,7 +591,7 @@ def finish_pass(
         feeds_ok=ok,
         feeds_failed=failed,
         feeds_skipped=skipped,
-        entries_new=len(polled.entries),
+        entries_new=polled.new_entries,
         articles_stored=stored.articles,
         matches_per_watch=stored.matches_per_watch,
         alerts_sent=sent,

@@ -324,7 +324,10 @@ def _spans(node: Node) -> bool:
 
 def parse(text: str) -> Node:
     """Parse a query into its tree; raises :class:`QuerySyntaxError`."""
-    return _Parser(text).parse()
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise QuerySyntaxError("the query nests too deeply; remove some parentheses", 1) from None
 
 
 def refs(node: Node) -> list[Ref]:

@@ -1,11 +1,11 @@
 """Spikes from the database: load the daily counts, judge them, queue the alerts.
 
 The edge between :mod:`newsradar.store.trends` (SQL) and :mod:`newsradar.trends` (pure rules).
-The pipeline calls :func:`queue_spike_alerts` once per pass, before delivering digests, with
-the recipients' digest slots (see ``newsradar.pipeline.deliver_alerts``):
+Every pass calls :func:`queue_spike_alerts` before delivering digests, with the recipients'
+digest slots (``newsradar.alerts.queue_spikes``, from ``newsradar.pipeline.deliver_alerts``):
 
     >>> with open_writer(cfg.storage.database) as con:       # doctest: +SKIP
-    ...     queue_spike_alerts(con, cfg, now, due=lambda rcpt, w: next_digest(cfg, rcpt, w, now))
+    ...     queue_spike_alerts(con, cfg, now, due=due_function(cfg, now))
 
 This module imports nothing from :mod:`newsradar.alerts`, which imports it to render spikes.
 """

@@ -202,7 +202,7 @@ def plan_spike_alerts(
     it (a spike has no article), so UNIQUE(recipient, watch_id, story_id, kind) keeps a spike
     to one row however often it is planned. Watches no longer configured are skipped.
     ``due(recipient, watch)`` gives the recipient's next digest slot
-    (:func:`newsradar.alerts.outbox.next_digest`), so the spike rides in that digest.
+    (:func:`newsradar.alerts.outbox.due_function`), so the spike rides in that digest.
     """
     watches = {watch.id: watch for watch in config.watches}
     rows: list[AlertRow] = []

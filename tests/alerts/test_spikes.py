@@ -47,10 +47,13 @@ def test_a_spike_is_announced_once_in_the_digest(tmp_path: Path) -> None:
     assert html is not None and "<li>NATO: 6 stories on Sun 29 Nov" in html.get_content()
 
 
-def test_digest_with_a_chart_embeds_it_inline(tmp_path: Path) -> None:
-    config = make_config(tmp_path, alerts='recipients = ["analyst@example.org"]\nchart_days = 14\n')
+def test_daily_digest_embeds_the_chart_inline(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        alerts='recipients = ["analyst@example.org"]\ndelivery = "daily at 00:00"\n',
+    )
     _spiking_history(config)
-    assert deliver_pending(config, now=NOW).sent == 20
+    assert deliver_pending(config, now=NOW + timedelta(days=1)).sent == 20
     msg = _mail(config)
     html = msg.get_body(("html",))
     assert html is not None
@@ -60,3 +63,11 @@ def test_digest_with_a_chart_embeds_it_inline(tmp_path: Path) -> None:
     assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     text = msg.get_body(("plain",))
     assert text is not None and "Stories per day" in text.get_content()
+
+
+def test_immediate_digest_stays_short_without_a_chart(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    _spiking_history(config)
+    assert deliver_pending(config, now=NOW).sent == 20
+    msg = _mail(config)
+    assert [p for p in msg.walk() if p.get_content_type() == "image/png"] == []

@@ -128,3 +128,11 @@ def test_dns_rebinding_connects_to_the_checked_address(http_server: LoopbackHTTP
     assert _fail(url, fetch=settings(), resolver=rebinding).kind == "blocked_address"
     assert http_server.connections == 1
     assert http_server.requests[0].headers["host"] == f"rebind.test:{http_server.port}"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[zz::1]/feed", "http:///nohost"])
+def test_malformed_urls_are_typed_errors(url: str) -> None:
+    for fetch in ("fetch_feed", "fetch_page"):
+        with pytest.raises(PermanentFetchError) as info:
+            run(lambda f, name=fetch: getattr(f, name)(url), settings())  # type: ignore[misc]
+        assert info.value.kind in ("bad_url", "bad_scheme")

@@ -24,7 +24,7 @@ from newsradar.alerts.channels import ApprisePoster, ChannelNotReadyError, is_ch
 from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
 from newsradar.alerts.outbox import due_function
-from newsradar.alerts.schedule import parse_timezone, retry_delay
+from newsradar.alerts.schedule import delivery_for, parse_timezone, retry_delay
 from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
 from newsradar.config import Config
 from newsradar.errors import (
@@ -147,9 +147,27 @@ def prepare_digests(
     ]
     if config.alerts.chart_days:
         digests = [
-            _with_chart(con, config, d, b, now) for d, b in zip(digests, batches, strict=True)
+            _with_chart(con, config, d, b, now) if _periodic(config, b) else d
+            for d, b in zip(digests, batches, strict=True)
         ]
     return digests
+
+
+def _periodic(config: Config, batch: DigestPlan) -> bool:
+    """Daily and weekly digests carry the trend chart; immediate and hourly ones stay short."""
+    watches = {w.id: w for w in config.watches}
+    alerts = config.alerts
+    for row in batch.rows:
+        watch = watches.get(row.watch_id)
+        mode = delivery_for(
+            batch.recipient,
+            watch.delivery if watch else None,
+            alerts.delivery_by_recipient,
+            alerts.delivery,
+        )
+        if mode.every in ("daily", "weekly"):
+            return True
+    return False
 
 
 def _with_chart(

@@ -19,6 +19,8 @@ from newsradar.identity import stable_id
 from newsradar.store.alerts import MatchRow, PendingAlert, StoryArticle
 
 __all__ = [
+    "outlet_of",
+    "subject_for",
     "Digest",
     "Link",
     "Section",

@@ -12,6 +12,7 @@ import pkgutil
 import sys
 
 import typer
+from rich.markup import escape
 
 from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
@@ -31,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="newsradar", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except ConfigError as exc:
-        console_err.print(f"[bold red]configuration error:[/] {exc}", highlight=False)
+        console_err.print(f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False)
         return 2
     except NewsradarError as exc:
-        console_err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return 1
     except KeyboardInterrupt:
         console_err.print("interrupted")

@@ -14,6 +14,8 @@ from newsradar.config import load_config
 from newsradar.runlock import run_lock
 from newsradar.store import open_reader
 
+__all__ = ["alerts_app", "preview", "send"]
+
 alerts_app = typer.Typer(
     help="Preview and send alert digests.\n\nExample: newsradar alerts send --config config",
     no_args_is_help=True,

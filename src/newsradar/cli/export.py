@@ -13,7 +13,7 @@ from newsradar.cli.app import ConfigDir, app, console
 from newsradar.config import load_config
 from newsradar.store.export import export_tables
 
-__all__ = ["export"]
+__all__ = ["ExportFormat", "export"]
 
 
 class ExportFormat(StrEnum):

@@ -18,7 +18,7 @@ from newsradar.opml import feeds_toml, outlines_to_feeds, read_opml, write_opml
 from newsradar.store import open_reader
 from newsradar.store.feeds import load_feed_rows
 
-__all__ = ["feeds_app"]
+__all__ = ["export", "feeds", "feeds_app", "import_"]
 
 # The group's help is the callback's docstring (it carries the example).
 feeds_app = typer.Typer(no_args_is_help=False, invoke_without_command=True)

@@ -18,7 +18,7 @@ from newsradar.match import Document, Matcher
 from newsradar.models import Mention
 from newsradar.snippet import snippet
 
-__all__ = ["match_files", "read_document"]
+__all__ = ["match_command", "match_files", "read_document"]
 
 HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}

@@ -12,6 +12,8 @@ from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
 from newsradar.report import write_report
 
+__all__ = ["parse_since", "report"]
+
 _SINCE = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.I)
 
 

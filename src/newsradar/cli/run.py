@@ -12,6 +12,7 @@ from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
 from newsradar.prefect_env import configure_prefect
+from newsradar.progress import pass_progress
 
 __all__ = ["print_summary", "run"]
 
@@ -63,5 +64,7 @@ def run(
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
-    print_summary(ingest(str(config)))
+    with pass_progress(console):
+        summary = ingest(str(config))
+    print_summary(summary)
     return 0

@@ -21,7 +21,7 @@ from newsradar.cli.app import ConfigDir, app, console
 from newsradar.config import load_config
 from newsradar.store.reader import QueryResult, query_session
 
-__all__ = ["MaxRows", "QueryTimeout", "render_table", "sql", "write_rows"]
+__all__ = ["Format", "MaxRows", "QueryTimeout", "render_table", "sql", "write_rows"]
 
 
 class Format(StrEnum):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from newsradar import __version__
 from newsradar.cli.app import app, console
 
+__all__ = ["version"]
+
 
 @app.command()
 def version() -> None:

@@ -22,17 +22,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-import certifi
-import httpcore
 import httpx
 
 from newsradar import __version__
 from newsradar.config import FetchSettings
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
 from newsradar.fetch.body import looks_like_feed, looks_like_page, read_body
-from newsradar.fetch.guard import AddressPolicy, GuardedBackend, Resolver, check_scheme
+from newsradar.fetch.guard import AddressPolicy, Resolver, check_scheme
 from newsradar.fetch.politeness import HostLimiter, backoff_delay, parse_retry_after
 from newsradar.fetch.robots import ROBOTS_CAP, Rules, rules_from_body, rules_from_error
+from newsradar.fetch.transport import (
+    bot_wall,
+    guarded_transport,
+    header_bytes,
+    headers_of,
+    translate,
+)
 from newsradar.models import FetchResult
 
 __all__ = ["Fetcher", "user_agent"]
@@ -51,82 +56,12 @@ _PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 # Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
 _OWN_ORIGIN = "\x00own:"
-# Headers that identify a bot wall in front of the site.
-_BOT_WALLS = {"cf-mitigated": "Cloudflare", "x-datadome": "DataDome", "x-sucuri-id": "Sucuri"}
 
 
 def user_agent(settings: FetchSettings) -> str:
     """``newsradar/0.1 (+https://contact)``: who we are and where to complain."""
     agent = settings.user_agent or f"newsradar/{__version__}"
     return f"{agent} (+{settings.contact_url})" if settings.contact_url else agent
-
-
-def _guarded_transport(
-    settings: FetchSettings,
-    policy: AddressPolicy,
-    resolver: Resolver | None,
-    ssl_context: ssl.SSLContext | None,
-) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
-    # httpx has no hook for the network backend; swap in a pool that dials vetted IPs only.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context or ssl.create_default_context(cafile=certifi.where()),
-        max_connections=settings.concurrency,
-        max_keepalive_connections=settings.concurrency,
-        keepalive_expiry=5.0,
-        http1=True,
-        http2=False,
-        retries=0,
-        network_backend=GuardedBackend(policy, resolver) if resolver else GuardedBackend(policy),
-    )
-    return transport
-
-
-def _headers(response: httpx.Response) -> dict[str, str]:
-    # latin-1 maps bytes 1:1, so validators go back out exactly as they came in.
-    out: dict[str, str] = {}
-    for raw_name, raw_value in response.headers.raw:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        out[name] = f"{out[name]}, {value}" if name in out else value
-    return out
-
-
-def _raw(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-
-
-def _bot_wall(headers: dict[str, str]) -> str | None:
-    for header, name in _BOT_WALLS.items():
-        if header in headers:
-            return name
-    server = headers.get("server", "").lower()
-    for name in ("cloudflare", "akamai", "ddos-guard", "imperva", "sucuri"):
-        if name in server:
-            return name.capitalize()
-    return None
-
-
-def _translate(exc: Exception, url: str) -> FetchError:
-    """httpx/httpcore exceptions -> our typed errors, at the one place they enter."""
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientFetchError("timeout", url, f"no answer within the timeout ({exc!r})")
-    if isinstance(exc, httpx.ConnectError):
-        text = str(exc)
-        if "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
-            return PermanentFetchError(
-                "tls_error", url, f"TLS handshake failed ({text}); no insecure fallback"
-            )
-        return TransientFetchError("connect", url, f"cannot connect ({text or 'refused'})")
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return PermanentFetchError("bad_scheme", url, str(exc))
-    if isinstance(exc, httpx.InvalidURL | httpx.LocalProtocolError):
-        return PermanentFetchError("bad_url", url, str(exc))
-    if isinstance(exc, ssl.SSLError):
-        return PermanentFetchError("tls_error", url, f"TLS error ({exc}); no insecure fallback")
-    return TransientFetchError("protocol_error", url, f"broken response ({exc!r})")
 
 
 class Fetcher:
@@ -156,8 +91,7 @@ class Fetcher:
         self._robots: dict[str, Rules] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._client = httpx.AsyncClient(
-            transport=transport
-            or _guarded_transport(settings, self._policy, resolver, ssl_context),
+            transport=transport or guarded_transport(settings, self._policy, resolver, ssl_context),
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             trust_env=False,
@@ -194,14 +128,15 @@ class Fetcher:
                 # Marked so a redirect to another origin drops it (it may hold an API key).
                 extra[_OWN_ORIGIN + name] = value
         if etag:
-            extra["If-None-Match"] = _raw(etag)
+            extra["If-None-Match"] = header_bytes(etag)
         if last_modified:
-            extra["If-Modified-Since"] = _raw(last_modified)
+            extra["If-Modified-Since"] = header_bytes(last_modified)
         return await self._get(url, extra, self.settings.max_feed_bytes, "feed")
 
     async def fetch_page(self, url: str) -> FetchResult:
         """GET an article page (robots.txt honoured). Non-HTML answers (PDF, zip,
         octet-stream, images) raise ``PermanentFetchError(kind="unsupported_content_type")``."""
+        self._vet_url(url)  # a malformed or non-http link is a typed error, before robots.txt
         if self.settings.respect_robots:
             rules = await self._rules_for(url)
             if not rules.allows(url):
@@ -257,7 +192,7 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
-        origin = httpx.URL(url).netloc
+        origin = self._vet_url(url).netloc
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
             same_origin = httpx.URL(current).netloc == origin
@@ -320,13 +255,13 @@ class Fetcher:
             try:
                 async with asyncio.timeout(self.settings.deadline):
                     raw = [
-                        (k.encode("latin-1"), _raw(v) if isinstance(v, str) else v)
+                        (k.encode("latin-1"), header_bytes(v) if isinstance(v, str) else v)
                         for k, v in headers.items()
                     ]
                     request = self._client.build_request("GET", parsed, headers=raw)
                     response = await self._client.send(request, stream=True)
                     try:
-                        got = _headers(response)
+                        got = headers_of(response)
                         status = response.status_code
                         self._check_status(url, host, status, got)
                         if status in _REDIRECTS or status == 304:
@@ -342,7 +277,7 @@ class Fetcher:
                     f"not complete after the {self.settings.deadline:g} s deadline",
                 ) from None
             except (httpx.HTTPError, ssl.SSLError) as exc:
-                raise _translate(exc, url) from exc
+                raise translate(exc, url) from exc
 
     def _check_status(self, url: str, host: str, status: int, headers: dict[str, str]) -> None:
         if status in _REDIRECTS:
@@ -356,7 +291,7 @@ class Fetcher:
         if status < 400:
             raise PermanentFetchError("http_3xx", url, f"answered {status}", status=status)
         retry_after = parse_retry_after(headers.get("retry-after"))
-        wall = _bot_wall(headers)
+        wall = bot_wall(headers)
         said = f"answered {status}" + (f" from a bot wall ({wall})" if wall else "")
         if status == 429 or (status == 503 and retry_after is not None):
             # Host-wide: every feed on this host waits, in this run and (persisted) the next.

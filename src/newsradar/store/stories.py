@@ -15,8 +15,16 @@ import duckdb
 
 from newsradar.dedup import SignatureRow
 from newsradar.identity import EMPTY_HASH, EntryKeys, KnownArticle
+from newsradar.models import Article
 
-__all__ = ["known_articles", "load_signatures", "save_signatures", "story_members"]
+__all__ = [
+    "known_articles",
+    "load_signatures",
+    "previous_watches",
+    "save_signatures",
+    "story_members",
+    "update_articles",
+]
 
 
 def load_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[SignatureRow]:
@@ -54,7 +62,8 @@ def known_articles(
     )
     rows = con.execute(
         """
-        SELECT id, feed_id, guid, canonical_url, title, content_hash FROM articles
+        SELECT id, feed_id, guid, canonical_url, title, content_hash, story_id, updated_at
+        FROM articles
         WHERE feed_id || chr(31) || guid IN (SELECT unnest(?::VARCHAR[]))
            OR canonical_url IN (SELECT unnest(?::VARCHAR[]))
            OR content_hash IN (SELECT unnest(?::VARCHAR[]))
@@ -73,3 +82,46 @@ def story_members(con: duckdb.DuckDBPyConnection, story_id: str) -> list[tuple[s
         [story_id],
     ).fetchall()
     return [(a, s, u) for a, s, u in rows]
+
+
+def previous_watches(
+    con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """The watches that have matched each stored article so far."""
+    found: dict[str, set[str]] = {a: set() for a in article_ids}
+    if article_ids:
+        rows = con.execute(
+            "SELECT DISTINCT article_id, watch_id FROM matches"
+            " WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(article_ids)],
+        ).fetchall()
+        for article_id, watch_id in rows:
+            found[article_id].add(watch_id)
+    return found
+
+
+def update_articles(
+    con: duckdb.DuckDBPyConnection, articles: Sequence[Article], run_id: str
+) -> None:
+    """Replace stored articles' content (an edited headline or text) and drop their matches.
+
+    The old matches point into the old text; the caller inserts the new ones in the same
+    transaction. Identity (id, feed, guid) and the story stay.
+    """
+    for a in articles:
+        con.execute(
+            "UPDATE articles SET url = ?, canonical_url = ?, title = ?, summary = ?, text = ?,"
+            " author = ?, language = ?, site_name = ?, published_at = ?, updated_at = ?,"
+            " date_source = ?, fetched_at = ?, text_source = ?, status = ?, reason = ?,"
+            " content_hash = ?, run_id = ? WHERE id = ?",
+            [
+                a.url, a.canonical_url, a.title, a.summary, a.text, a.author, a.language,
+                a.site_name, a.published_at, a.updated_at, a.date_source, a.fetched_at,
+                a.text_source, a.status, a.reason, a.content_hash, run_id, a.id,
+            ],
+        )  # fmt: skip
+    if articles:
+        con.execute(
+            "DELETE FROM matches WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [[a.id for a in articles]],
+        )

@@ -19,7 +19,7 @@ from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedEntry, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
-from newsradar.store.stories import save_signatures
+from newsradar.store.stories import save_signatures, update_articles
 
 # (at, stage, subject, kind, message): one row in `events` per skipped item or error.
 Event = tuple[datetime, str, str, str, str]
@@ -175,6 +175,7 @@ def write_batch(
     now: datetime,
     fetch: FetchSettings | None = None,
     signatures: Sequence[SignatureRow] = (),
+    updated: Sequence[Article] = (),
 ) -> int:
     """Store one batch atomically; return the number of alert rows queued.
 
@@ -184,6 +185,8 @@ def write_batch(
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        # Edited articles: new content, old matches dropped; their new matches follow.
+        update_articles(con, updated, run_id)
         stored = _stored_articles(con, [a.id for a in articles] + [m.article_id for m in matches])
         article_rows = _unique(
             (_article_row(a, run_id) for a in articles if a.id not in stored), itemgetter(0)

@@ -1,0 +1,56 @@
+"""Deliver due digests on the digest schedule (``[schedule] alerts``), between passes.
+
+A pass delivers what is due when it ends; this flow catches digests that come due at a fixed
+hour ("daily at 07:00") while no pass is running. It takes the same run lock as a pass and
+waits for one in progress rather than writing beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import DELAYS, retry_transient
+from newsradar import pipeline
+from newsradar.config import Config, load_config
+from newsradar.monitor import kv, md_escape
+from newsradar.runlock import run_lock
+from newsradar.shutdown import deferred_termination
+
+__all__ = ["LOCK_WAIT", "alerts"]
+
+# Seconds to wait for a pass that holds the run lock.
+LOCK_WAIT = 600.0
+
+
+@task(
+    name="deliver-digests",
+    cache_policy=NO_CACHE,
+    retries=len(DELAYS),
+    retry_delay_seconds=DELAYS,
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_transient,
+)
+def deliver(config: Config) -> pipeline.DeliveryReport:
+    with deferred_termination():  # never a mail sent but not marked sent
+        return pipeline.deliver_alerts(config)
+
+
+@flow(name="alerts", log_prints=False)
+def alerts(config_dir: str = "config") -> pipeline.DeliveryReport:
+    """Send (or write as .eml) every digest that is due."""
+    config = load_config(Path(config_dir))
+    with run_lock(config.storage.database.with_suffix(".lock"), wait=LOCK_WAIT):
+        report = deliver(config)
+    get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
+    mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."
+    create_markdown_artifact(
+        f"# Digests\n\n- alerts sent: **{report.sent}**, failed: {report.failed}\n\n"
+        f"## Mails\n\n{mails}\n",
+        key="alerts-delivery",
+        description="Digests delivered by this run",
+    )
+    return report

@@ -1,0 +1,78 @@
+"""The ``[schedule]`` table turned into schedules: a cron line or an interval, with a timezone.
+
+    >>> parse_schedule("*/15 * * * *", "UTC", key="schedule.ingest")
+    ScheduleSpec(cron='*/15 * * * *', interval=None, timezone='UTC')
+    >>> parse_schedule("90s", "UTC", key="schedule.ingest").interval
+    datetime.timedelta(seconds=90)
+
+Pure and Prefect-free, so ``newsradar serve`` rejects a bad schedule (exit 2) before it starts
+anything; ``flows/deployments.py`` turns the specs into Prefect schedules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsradar.config import SETTINGS_FILE, Config
+from newsradar.errors import ConfigError
+
+__all__ = ["DEPLOYMENTS", "ScheduleSpec", "parse_schedule", "schedules_of"]
+
+# The deployments `newsradar serve` runs, each with its `[schedule]` key.
+DEPLOYMENTS = ("ingest", "alerts", "maintenance")
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$", re.I)
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# One cron field: numbers, names (jan, mon), ranges, steps and lists; no random/hashed forms.
+_ATOM = r"(\*|([0-9]+|[a-z]{3})(-([0-9]+|[a-z]{3}))?)(/[0-9]+)?"
+_FIELD = re.compile(rf"^{_ATOM}(,{_ATOM})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    # Exactly one of cron and interval is set.
+    cron: str | None
+    interval: timedelta | None
+    # IANA name; cron lines are read in this zone (so "0 7 * * *" follows daylight saving).
+    timezone: str
+
+
+def parse_schedule(
+    text: str, timezone: str, *, key: str, file: str = SETTINGS_FILE
+) -> ScheduleSpec:
+    """A 5-field cron line ("*/15 * * * *") or an interval ("900", "15m", "1h", "1d")."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            file, "schedule.timezone", f"{timezone!r} is not an IANA timezone like 'Europe/Oslo'"
+        ) from None
+    interval = _INTERVAL.match(text)
+    if interval:
+        seconds = int(interval.group(1)) * _UNIT[(interval.group(2) or "s").lower()]
+        if seconds < 60:
+            raise ConfigError(file, key, f"{text!r} is shorter than a minute; use at least '1m'")
+        return ScheduleSpec(None, timedelta(seconds=seconds), timezone)
+    fields = text.split()
+    if len(fields) != 5 or not all(_FIELD.match(f.lower()) for f in fields):
+        raise ConfigError(
+            file,
+            key,
+            f"{text!r} is neither a 5-field cron line like '*/15 * * * *' nor an interval "
+            "like '15m' or '1h'",
+        )
+    return ScheduleSpec(" ".join(fields), None, timezone)
+
+
+def schedules_of(config: Config) -> dict[str, ScheduleSpec]:
+    """The validated schedule of every deployment, keyed by deployment name."""
+    file = str(Path(config.directory) / SETTINGS_FILE)
+    tz = config.schedule.timezone
+    return {
+        name: parse_schedule(getattr(config.schedule, name), tz, key=f"schedule.{name}", file=file)
+        for name in DEPLOYMENTS
+    }

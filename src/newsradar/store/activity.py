@@ -1,0 +1,42 @@
+"""Operational reads for ``newsradar serve``: when a pass last stored something; checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+__all__ = ["StoreActivity", "checkpoint", "close_interrupted_runs", "store_activity"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreActivity:
+    # When the first pass ever started (None: no pass yet).
+    first_run_at: datetime | None
+    # When the last pass that stored at least one article finished (None: never).
+    last_stored_at: datetime | None
+
+
+def store_activity(con: duckdb.DuckDBPyConnection) -> StoreActivity:
+    row = con.execute(
+        "SELECT min(started_at), max(finished_at) FILTER (WHERE articles_stored > 0) FROM runs"
+    ).fetchone()
+    return StoreActivity(*row) if row else StoreActivity(None, None)
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Fold the write-ahead log into the database file (so a file copy is a full backup)."""
+    con.execute("CHECKPOINT")
+
+
+def close_interrupted_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Mark passes left ``running`` as ``interrupted`` (call only while holding the run lock:
+    then no other pass can be running, so such a row belongs to a killed or cancelled one)."""
+    row = con.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+        " message = coalesce(message, 'the pass was killed or cancelled before it finished')"
+        " WHERE status = 'running'",
+        [now],
+    ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,60 @@
+"""Daily maintenance: retention clears old bodies, the WAL is folded in, feed health is read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from newsradar import pipeline
+from newsradar.config import load_config
+from newsradar.maintenance import close_interrupted, health_markdown, run_maintenance
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST, serve_seed
+
+
+def test_maintenance_prunes_checkpoints_and_reports(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    serve_seed(http_server)
+    feeds = (
+        f'[[feed]]\nname = "wire"\nurl = "{http_server.url("/feed.xml")}"\n\n'
+        f'[[feed]]\nname = "gone"\nurl = "{http_server.url("/gone.xml")}"\n'
+    )
+    config_dir = write_config(tmp_path, feeds=feeds, watchlist=WATCHLIST)
+    settings = config_dir / "newsradar.toml"
+    settings.write_text(settings.read_text().replace("lock_timeout = 5", "keep_days = 3"))
+    config = load_config(config_dir)
+    ctx = pipeline.begin_pass(config)
+    polled = pipeline.poll_feeds(config, ctx)
+    stored = pipeline.store_entries(config, ctx, polled)
+    pipeline.finish_pass(config, ctx, polled, stored, None)
+
+    soon = run_maintenance(config, now=datetime.now(UTC) + timedelta(days=1))
+    later = run_maintenance(config, now=datetime.now(UTC) + timedelta(days=4))
+
+    assert (soon.pruned, later.pruned) == (0, 2)
+    assert [f.feed_id for f in later.feeds] == ["gone", "wire"]  # worst first
+    assert [f.feed_id for f in later.failing] == ["gone"]
+    assert later.activity.last_stored_at is not None
+    markdown = health_markdown(later)
+    assert "| gone | failing | 1 |" in markdown and "cleared: 2" in markdown
+    assert not config.storage.database.with_suffix(".duckdb.wal").exists()
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(text) FROM articles").fetchone() == (2, 0)
+        assert con.execute("SELECT count(*) FROM matches").fetchone()[0] > 0  # type: ignore[index]
+
+
+def test_a_pass_that_never_finished_is_recorded_as_interrupted(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    assert close_interrupted(config) == 0
+    assert not config.storage.database.exists()
+    pipeline.begin_pass(config)  # ... and the process dies here
+
+    assert close_interrupted(config) == 1
+    assert close_interrupted(config) == 0
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        row = con.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchone()
+    assert row == ("interrupted", True)

@@ -1,0 +1,140 @@
+"""Updates: an edited headline or text is the same article, re-matched, alerted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsradar.config import Config, load_config
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer
+from tests.sample_site import WATCHLIST, html_page, rss
+from tests.test_pipeline import feeds_toml, run_pass
+
+# Poll on every pass (the default floor of 300 s would skip the second one).
+SETTINGS = """
+[storage]
+database = "data/newsradar.duckdb"
+lock_timeout = 5
+[alerts]
+outbox_dir = "data/outbox"
+recipients = ["analyst@example.org"]
+[fetch]
+allow_networks = ["127.0.0.1/32"]
+min_host_delay = 0
+timeout = 5
+deadline = 10
+min_poll_interval = 0
+"""
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml"}
+FIRST = """NATO foreign ministers met in Brussels on Thursday to discuss support for allies.
+The meeting focused on air defence, ammunition production and training programmes.
+Officials said a joint statement would follow later in the day after further talks.
+"""
+# The edited text newly mentions Russia; NATO still fires but was alerted already.
+EDITED = (
+    FIRST
+    + """Ministers also discussed new sanctions on Russia and ways to enforce them.
+"""
+)
+
+
+def serve(server: LoopbackHTTPServer, title: str, body: str) -> None:
+    server.route("/a.html", html_page(title, body), headers=HTML)
+    server.route(
+        "/feed.xml", rss([("item-1", title, server.url("/a.html"), "Ministers met.")]), headers=RSS
+    )
+
+
+def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def config(tmp_path: Path, http_server: LoopbackHTTPServer) -> Config:
+    feeds = feeds_toml(("wire", http_server.url("/feed.xml")))
+    return load_config(write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST,
+                                    settings=SETTINGS))  # fmt: skip
+
+
+def test_headline_and_text_edit_updates_the_article_and_alerts_new_watches_once(
+    config: Config, http_server: LoopbackHTTPServer
+) -> None:
+    serve(http_server, "NATO ministers meet", FIRST)
+    first = run_pass(config)
+    db = config.storage.database
+    [(article_id, story_id)] = rows(db, "SELECT id, story_id FROM articles")
+
+    serve(http_server, "NATO ministers meet, discuss Russia sanctions", EDITED)
+    second = run_pass(config)
+    third = run_pass(config)
+
+    assert (first.articles_stored, first.entries_new) == (1, 1)
+    assert (second.articles_stored, second.entries_new) == (1, 0)
+    assert (third.articles_stored, third.entries_new) == (0, 0)
+    [(same_id, same_story, title, text)] = rows(
+        db, "SELECT id, story_id, title, text FROM articles"
+    )
+    assert (same_id, same_story) == (article_id, story_id)
+    assert title == "NATO ministers meet, discuss Russia sanctions"
+    assert "sanctions on Russia" in text
+    # Matches point into the current text only.
+    spans = rows(db, 'SELECT field, "start", "end", text FROM matches')
+    for field, start, end, matched in spans:
+        source = title if field == "title" else text
+        assert source[start:end] == matched
+    assert {w for (w,) in rows(db, "SELECT DISTINCT watch_id FROM matches")} == {"nato", "russia"}
+    assert sorted(rows(db, "SELECT watch_id, kind FROM alerts")) == [
+        ("nato", "match"),
+        ("russia", "update"),
+    ]
+
+
+def test_unchanged_page_behind_a_retitled_entry_changes_only_the_title(
+    config: Config, http_server: LoopbackHTTPServer
+) -> None:
+    serve(http_server, "NATO ministers meet", FIRST)
+    run_pass(config)
+    serve(http_server, "NATO ministers meet in Brussels", FIRST)
+    run_pass(config)
+
+    db = config.storage.database
+    assert rows(db, "SELECT title FROM articles") == [("NATO ministers meet in Brussels",)]
+    assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "match")]
+
+
+def test_page_over_the_time_limit_is_stored_with_the_feed_text_and_the_pass_goes_on(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    # 300,000 tiny paragraphs keep trafilatura busy for many seconds; the limit is 2 s.
+    http_server.route("/huge.html", "<html><body>" + "<p>x</p>" * 300_000, headers=HTML)
+    http_server.route("/a.html", html_page("NATO ministers meet", FIRST), headers=HTML)
+    http_server.route(
+        "/feed.xml",
+        rss(
+            [
+                ("huge", "Huge page", http_server.url("/huge.html"), "NATO summary of it."),
+                ("next", "NATO ministers meet", http_server.url("/a.html"), "Ministers met."),
+            ]
+        ),
+        headers=RSS,
+    )
+    settings = SETTINGS + "max_page_bytes = 5000000\n[extract]\nworkers = 1\ntimeout = 2\n"
+    feeds = feeds_toml(("wire", http_server.url("/feed.xml")))
+    config = load_config(
+        write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST, settings=settings)
+    )
+
+    summary = run_pass(config)
+
+    db = config.storage.database
+    assert summary.articles_stored == 2
+    stored = rows(db, "SELECT guid, status, text_source, text FROM articles ORDER BY guid")
+    assert stored[0] == ("huge", "extract_timeout", "feed", "NATO summary of it.")
+    assert stored[1][:3] == ("next", "ok", "page")
+    assert "Officials said a joint statement" in str(stored[1][3])
+    assert rows(db, "SELECT kind FROM events WHERE stage = 'extract'") == [("extract_timeout",)]
