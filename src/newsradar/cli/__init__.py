@@ -25,6 +25,11 @@ for _module in pkgutil.iter_modules(__path__):
 __all__ = ["app", "main"]
 
 
+def _say(label: str, message: str) -> None:
+    """One line on stderr, however long: never wrapped, never read as markup."""
+    console_err.print(f"[bold red]{label}:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``newsradar`` script."""
     try:
@@ -32,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         result = command.main(args=argv, prog_name="newsradar", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except ConfigError as exc:
-        console_err.print(f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False)
+        _say("configuration error", str(exc))
         return 2
     except NewsradarError as exc:
-        console_err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        _say("error", str(exc))
         return 1
     except KeyboardInterrupt:
         console_err.print("interrupted")
@@ -59,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             return int(getattr(exc, "exit_code", 2))
         if os.environ.get("NEWSRADAR_DEBUG"):
             raise
-        console_err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "This is a bug in newsradar; set NEWSRADAR_DEBUG=1 to see the traceback and report it.",
-            highlight=False,
+        _say(
+            "internal error",
+            f"{type(exc).__name__}: {exc}. This is a bug in newsradar;"
+            " set NEWSRADAR_DEBUG=1 to see the traceback and report it.",
         )
         return 70
     return 0
