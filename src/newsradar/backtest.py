@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from newsradar.match import Document, Matcher
-from newsradar.snippet import snippet
+from newsradar.mentions import match_rows
 from newsradar.store.rematch import StoredArticle
 from newsradar.store.writer import MatchRow
 
@@ -68,13 +68,9 @@ def backtest(
     after: dict[str, set[str]] = {w: set() for w in matcher.watch_ids}
     for article in articles:
         doc = Document(article.title, article.text, article.url, article.feed_id, article.language)
-        for watch_id, mentions in matcher.match(doc).items():
+        for watch_id, found in match_rows(matcher, doc, article.id, snippet_chars).items():
             after[watch_id].add(article.id)
-            rule_hash = matcher.rule_hash(watch_id)
-            for m in mentions:
-                source = article.title if m.field == "title" else article.text
-                context = snippet(source, m.start, m.end, snippet_chars)
-                rows[watch_id].append(MatchRow(article.id, m, rule_hash, context))
+            rows[watch_id].extend(found)
     diffs: list[WatchDiff] = []
     for watch_id in matcher.watch_ids:
         rule_hash = matcher.rule_hash(watch_id)

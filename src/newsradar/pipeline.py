@@ -12,7 +12,6 @@ Every function takes and returns plain data, so each can run as a Prefect task o
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 import uuid
 from collections import Counter
@@ -28,27 +27,23 @@ from newsradar.alerts import (
     plan_alerts,
     queue_spikes,
 )
-from newsradar.config import Config, FeedConfig, WatchConfig
-from newsradar.dates import choose_dates
+from newsradar.articles import build_article, worth_updating
+from newsradar.config import Config, WatchConfig
 from newsradar.dedup import StoryIndex
-from newsradar.errors import ExtractError, FetchError, ParseError
-from newsradar.extract import ExtractedPage
+from newsradar.errors import FetchError
 from newsradar.extract_pool import ExtractJob, ExtractorPool
-from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
-from newsradar.health import permanent_target
 from newsradar.identity import (
     EntryKeys,
     KnownArticle,
     KnownKeys,
-    article_id,
     classify_entry,
-    content_hash,
-    preferred_url,
     shared_links,
 )
-from newsradar.match import Document, Matcher, snippet
+from newsradar.match import Document, Matcher
+from newsradar.mentions import match_rows
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
+from newsradar.polling import is_due, poll_due_feeds
 from newsradar.progress import Progress, Ticker
 from newsradar.store import open_writer
 from newsradar.store.feeds import (
@@ -180,94 +175,13 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     return PassContext(run_id, now, states, blocks)
 
 
-def _due(feed: FeedConfig, state: FeedState | None, now: datetime) -> bool:
-    if not feed.enabled:
-        return False
-    return state is None or state.next_poll_at is None or state.next_poll_at <= now
-
-
-async def _poll_one(
-    fetcher: Fetcher, config: Config, feed: FeedConfig, state: FeedState | None
-) -> tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]:
-    at = _now()
-    url = state.url if state else feed.url
-    try:
-        result = await fetcher.fetch_feed(
-            url,
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-            headers=feed.headers,
-        )
-    except FetchError as exc:
-        poll = FeedPoll(feed.name, at, "failed", exc.status, error_class=exc.kind,
-                        error_message=str(exc))  # fmt: skip
-        return poll, (), ((at, "fetch", feed.name, exc.kind, str(exc)),)
-    etag, modified = result.headers.get("etag"), result.headers.get("last-modified")
-    moved = permanent_target(url, result)
-    if result.not_modified:
-        return (
-            FeedPoll(feed.name, at, "not_modified", 304, etag, modified, redirect_to=moved),
-            (),
-            (),
-        )
-    body_hash = hashlib.sha256(result.body).hexdigest()
-    if state is not None and state.body_hash == body_hash:
-        return (
-            FeedPoll(
-                feed.name,
-                at,
-                "unchanged",
-                result.status,
-                etag,
-                modified,
-                body_hash,
-                redirect_to=moved,
-            ),
-            (),
-            (),
-        )
-    try:
-        # In a thread: the parser worker may take up to its time limit.
-        parsed = await asyncio.to_thread(
-            parse_feed,
-            feed.name,
-            result.body,
-            headers=result.headers,
-            base_url=result.final_url,
-            max_entries=config.fetch.max_entries_per_feed,
-            now=at,
-            time_limit=config.fetch.parse_timeout,
-        )
-    except ParseError as exc:
-        poll = FeedPoll(feed.name, at, "failed", result.status, error_class=exc.kind,
-                        error_message=str(exc))  # fmt: skip
-        return poll, (), ((at, "parse", feed.name, exc.kind, str(exc)),)
-    events = tuple((at, "parse", feed.name, "warning", w) for w in parsed.warnings)
-    poll = FeedPoll(
-        feed.name, at, "ok", result.status, etag, modified, body_hash, parsed.title,
-        entry_times=tuple(e.published_at for e in parsed.entries if e.published_at),
-        redirect_to=moved,
-    )  # fmt: skip
-    return poll, parsed.entries, events
-
-
 def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = None) -> PollResult:
     """Fetch every due feed concurrently and keep the entries the database has not seen."""
     started = time.monotonic()
     now = _now()
-    due = [f for f in config.feeds if _due(f, ctx.states.get(f.name), now)]
+    due = [f for f in config.feeds if is_due(f, ctx.states.get(f.name), now)]
     ticker = Ticker(progress, "feeds", len(due))
-
-    async def poll_all() -> tuple[
-        list[tuple[FeedPoll, tuple[FeedEntry, ...], tuple[Event, ...]]], dict[str, datetime]
-    ]:
-        async with Fetcher(config.fetch, host_blocks=ctx.host_blocks) as fetcher:
-            results = await asyncio.gather(
-                *(ticker.wrap(_poll_one(fetcher, config, f, ctx.states.get(f.name))) for f in due)
-            )
-            return list(results), fetcher.host_blocks
-
-    results, blocks = asyncio.run(poll_all())
+    results, blocks = asyncio.run(poll_due_feeds(config, due, ctx.states, ctx.host_blocks, ticker))
     candidates = [e for _, entries, _ in results for e in entries]
     # --- identity: new, update or seen, by guid, canonical URL and content (identity.py) ---
     keys = [
@@ -304,74 +218,6 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
     return PollResult(polls, tuple(fresh), events, blocks, time.monotonic() - started, updates)
 
 
-def _build_article(
-    config: Config,
-    entry: FeedEntry,
-    page: FetchResult | FetchError | None,
-    extracted: ExtractedPage | ExtractError | None,
-    now: datetime,
-) -> tuple[Article, list[Event]]:
-    events: list[Event] = []
-    status, reason, text, source = "ok", None, "", "page"
-    title, author, language, site = entry.title, entry.author, None, None
-    canonical = entry.canonical_url
-    page_dates: tuple[datetime | None, str | None, datetime | None, str | None] = (None,) * 4
-    if isinstance(page, FetchError):
-        status, reason = page.kind, str(page)
-        events.append((now, "fetch", entry.url, page.kind, str(page)))
-    elif isinstance(extracted, ExtractError):
-        status, reason = extracted.kind, str(extracted)
-        events.append((now, "extract", entry.url, extracted.kind, str(extracted)))
-    elif page is not None and extracted is not None:
-        # A consent wall or paywall has text, but not the article's: use the feed's.
-        text = extracted.text if extracted.status == "ok" else ""
-        if extracted.status != "ok":
-            status, reason = extracted.status, extracted.reason
-            events.append((now, "extract", entry.url, status, f"{status}: {reason}"))
-        title = title or (extracted.title or "")
-        author, language, site = author or extracted.author, extracted.language, extracted.site_name
-        canonical = preferred_url(entry.url, extracted.canonical_url) or canonical
-        page_dates = (
-            extracted.published_at,
-            extracted.published_source,
-            extracted.updated_at,
-            extracted.updated_source,
-        )
-    elif "shared_link" in entry.flags:
-        status, reason = "partial_text", "every item of the feed has this link; using the summary"
-    else:
-        status, reason = "partial_text", "entry has no link"
-    if not text.strip():
-        text, source = entry.summary, "feed"
-        if status == "ok":
-            status, reason = "partial_text", "extraction found no body; using the feed summary"
-            events.append((now, "extract", entry.url, "partial_text", reason))
-    dates = choose_dates(entry.published_at, entry.updated_at, *page_dates, now=now)
-    art_id = article_id(entry.feed_id, entry.guid)
-    article = Article(
-        id=art_id, feed_id=entry.feed_id, guid=entry.guid, url=entry.url,
-        canonical_url=canonical, title=title, text=text, fetched_at=now,
-        summary=entry.summary, author=author, language=language, site_name=site,
-        published_at=dates.published_at, updated_at=dates.updated_at,
-        date_source=dates.published_source,
-        text_source=source, status=status, reason=reason, content_hash=content_hash(text),
-        story_id=art_id, flags=entry.flags + dates.flags,
-    )  # fmt: skip
-    return article, events
-
-
-def _worth_updating(article: Article, before: KnownArticle) -> bool:
-    """A re-fetched article replaces the stored one only if it is complete and different."""
-    if article.status != "ok":  # a failed re-fetch must not overwrite a good body
-        return False
-    return (
-        article.content_hash != before.content_hash
-        or " ".join(article.title.split()) != " ".join(before.title.split())
-        # Also when only the date moved: storing it stops the next poll re-fetching the page.
-        or article.updated_at != before.updated_at
-    )
-
-
 async def _fetch_pages(
     fetcher: Fetcher, entries: Sequence[FeedEntry], ticker: Ticker | None = None
 ) -> list[FetchResult | FetchError | None]:
@@ -385,23 +231,6 @@ async def _fetch_pages(
 
     ticker = ticker or Ticker(None, "pages", 0)
     return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))
-
-
-def _match(
-    config: Config, matcher: Matcher, article: Article
-) -> tuple[list[MatchRow], tuple[str, ...]]:
-    doc = Document(article.title, article.text, article.url, article.feed_id, article.language)
-    rows: list[MatchRow] = []
-    for watch_id, mentions in matcher.match(doc).items():
-        rule = matcher.rule_hash(watch_id)
-        for m in mentions:
-            text = article.title if m.field == "title" else article.text
-            rows.append(
-                MatchRow(
-                    article.id, m, rule, snippet(text, m.start, m.end, config.alerts.snippet_chars)
-                )
-            )
-    return rows, tuple(sorted({r.mention.watch_id for r in rows}))
 
 
 def store_entries(
@@ -436,7 +265,7 @@ def store_entries(
         ]
         extracted = dict(pool.extract_many(jobs))
         built = [
-            _build_article(config, e, p, extracted.get(str(i)), now)
+            build_article(e, p, extracted.get(str(i)), now)
             for i, (e, p) in enumerate(zip(batch, pages, strict=True))
         ]
         extract_ticker.tick(len(built))
@@ -449,7 +278,7 @@ def store_entries(
             if before is None:
                 story_id = story_index.assign(article.id, article.text)[0]
                 articles.append(replace(article, story_id=story_id))
-            elif _worth_updating(article, before):
+            elif worth_updating(article, before):
                 article = replace(article, id=before.article_id, story_id=before.story_id)
                 articles.append(article)
                 updated.append(article)
@@ -460,11 +289,15 @@ def store_entries(
                 config.storage.database, lock_timeout=config.storage.lock_timeout
             ) as con:
                 previous = previous_watches(con, [a.id for a in updated])
-        match_rows: list[MatchRow] = []
+        batch_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
         for article in articles:
-            rows, watch_ids = _match(config, matcher, article)
-            match_rows.extend(rows)
+            doc = Document(
+                article.title, article.text, article.url, article.feed_id, article.language
+            )
+            by_watch = match_rows(matcher, doc, article.id, config.alerts.snippet_chars)
+            batch_rows.extend(row for rows in by_watch.values() for row in rows)
+            watch_ids = tuple(sorted(by_watch))
             if article.id in previous:
                 # An update alerts only for the watches its new text fires for the first time.
                 watch_ids = tuple(w for w in watch_ids if w not in previous[article.id])
@@ -478,7 +311,7 @@ def store_entries(
                 con,
                 run_id=ctx.run_id,
                 articles=articles,
-                matches=match_rows,
+                matches=batch_rows,
                 polls=polls_by_batch.get(index, []),
                 fetch=config.fetch,
                 alerts=alert_rows,
@@ -491,7 +324,7 @@ def store_entries(
         timings["match"] += t2 - t1
         timings["store"] += time.monotonic() - t2
         totals["articles"] += len(articles)
-        totals["matches"] += len(match_rows)
+        totals["matches"] += len(batch_rows)
         totals["errors"] += len(events)
 
     async def run_batches() -> None:
