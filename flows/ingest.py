@@ -5,6 +5,7 @@ Retries live on tasks and only for transient errors (timeouts, a locked database
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
 from newsradar.runlock import run_lock
 from newsradar.shutdown import deferred_termination
+
+local_log = logging.getLogger("newsradar.ingest")
 
 __all__ = ["ingest"]
 
@@ -114,8 +117,10 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
     logger = get_run_logger()
     for feed_id, kind, message in summary.feeds_failed:
         logger.warning(kv("feed_failed", feed_id=feed_id, error=kind, detail=message[:300]))
+    # One line per article goes to the local log only: thousands of them would cost the
+    # Prefect server more CPU than the pass spends on matching.
     for e in polled.entries:
-        logger.info(kv("entry_new", feed_id=e.feed_id, article_id=article_id(e.feed_id, e.guid)))
+        local_log.info(kv("entry_new", feed_id=e.feed_id, article_id=article_id(e.feed_id, e.guid)))
     for watch_id, count in sorted(summary.matches_per_watch.items()):
         logger.info(kv("watch_matched", watch_id=watch_id, articles=count))
     logger.info(
