@@ -59,3 +59,20 @@ def test_word_chars(ch: str, word: bool) -> None:
 
 def test_word_view_keeps_length() -> None:
     assert word_view("nato's #1 \u4e2d\u56fdnato") == "nato s  1   nato"
+
+
+# Every ASCII character, alone and between letters: the ASCII fast paths (bytes tables) must
+# agree with the general per-character folding they stand in for.
+@pytest.mark.parametrize("code", range(128))
+def test_ascii_fast_path_agrees_with_the_general_fold(code: int) -> None:
+    text = f"Ab{chr(code)}{chr(code)}Cd \u00e9"  # the trailing é forces the general path
+    general = fold(text)
+    fast = fold(text[:-2])
+    assert fast.text == general.text[:-2]
+    # Hits begin and end on word characters: compare the spans of the characters that are
+    # not a collapsed separator (the paths differ there by design, and no hit ends there).
+    kept = [i for i, ch in enumerate(fast.text) if ch != " "]
+    assert [fast.span(i, j + 1) for i in kept for j in kept if i <= j] == [
+        general.span(i, j + 1) for i in kept for j in kept if i <= j
+    ]
+    assert word_view(fast.text) == word_view(general.text)[:-2]

@@ -43,7 +43,11 @@ _LETTERS = {
     "þ": "th",
 }
 _SEP_RUN = re.compile(r"[\s\-]+")
-_ASCII_SEPARATORS = {c: " " for c in range(128) if chr(c).isspace() or chr(c) == "-"}
+# ASCII folding as one bytes.translate (a C table lookup per byte, several times faster than
+# str.lower + str.translate with a dict): capitals to lower case, separators to a space.
+_ASCII_FOLD = bytes(
+    ord(" ") if chr(c).isspace() or chr(c) == "-" else ord(chr(c).lower()) for c in range(256)
+)
 _MULTI_SPACE = re.compile(" {2,}")
 # Code point ranges of scripts written without spaces between words (CJK, kana, Hangul, Thai,
 # Lao, Khmer, Myanmar): terms in them match as substrings, and they do not block word
@@ -70,7 +74,7 @@ _NOT_WORD = re.compile(
 )
 
 
-_ASCII_VIEW = {c: " " for c in range(128) if not chr(c).isalnum()}
+_ASCII_VIEW = bytes(c if c < 128 and chr(c).isalnum() else ord(" ") for c in range(256))
 
 
 def word_view(folded: str) -> str:
@@ -80,7 +84,7 @@ def word_view(folded: str) -> str:
     whole-word hit without any further check (rule 1).
     """
     if folded.isascii():
-        return folded.translate(_ASCII_VIEW)
+        return folded.encode("ascii").translate(_ASCII_VIEW).decode("ascii")
     return _NOT_WORD.sub(" ", folded)
 
 
@@ -194,10 +198,11 @@ class Folded:
 
 
 def _fold_ascii(text: str) -> Folded:
-    # str methods only: this runs on every field of every article.
-    flat = text.lower().translate(_ASCII_SEPARATORS)
+    # C-level str/bytes methods only: this runs on every field of every article.
+    flat = text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
     if "  " not in flat:
         return Folded(flat)
+    # (Measured: one regex pass beats halving the runs with str.replace, and split/join.)
     return Folded(_MULTI_SPACE.sub(" ", flat), spaced=flat)
 
 
