@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsradar.normalize import fold, fold_cased, is_word_char, word_view
+from newsradar.normalize import _fold_general, fold, fold_cased, is_word_char, word_view
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,28 @@ def test_ascii_fast_path_agrees_with_the_general_fold(code: int) -> None:
         general.span(i, j + 1) for i in kept for j in kept if i <= j
     ]
     assert word_view(fast.text) == word_view(general.text)[:-2]
+
+
+# Non-ASCII text: the fast path (each non-ASCII character folds to one ASCII character) must
+# give what the per-character fold gives; the others must take the per-character fold.
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("Erdoğan’s  NATO-led talks", True),
+        ("Türkiye \u2014 \u201cNato\u201d\u00a0summit\u2009in  Ankara", True),
+        ("Kim Jong\u2010un,\n\n  naïve café Øresund", True),
+        ("\u00a0\u00a0leading and trailing\u2003\u2003", True),
+        ("Æsir and Œuvre", False),  # one character folds to two
+        ("Москва и NATO", False),  # Cyrillic stays Cyrillic
+        ("NA\u00adTO", False),  # the soft hyphen is dropped
+        ("Cafe\u0301 society", False),  # a combining accent is dropped with its letter
+    ],
+)
+def test_latin_fast_path_agrees_with_the_general_fold(text: str, fast: bool) -> None:
+    folded, general = fold(text), _fold_general(text)
+    assert (folded.starts is None) == fast
+    assert folded.text == general.text
+    kept = [i for i, ch in enumerate(folded.text) if ch != " "]
+    assert [folded.span(i, j + 1) for i in kept for j in kept if i <= j] == [
+        general.span(i, j + 1) for i in kept for j in kept if i <= j
+    ]
