@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsradar.normalize import _fold_general, fold, fold_cased, is_word_char, word_view
+from newsradar.normalize import Folded, _fold_general, fold, fold_cased, is_word_char, word_view
 
 
 @pytest.mark.parametrize(
@@ -96,6 +96,22 @@ def test_ascii_fast_path_agrees_with_the_general_fold(code: int) -> None:
 def test_latin_fast_path_agrees_with_the_general_fold(text: str, fast: bool) -> None:
     folded, general = fold(text), _fold_general(text)
     assert (folded.starts is None) == fast
+    _assert_same_fold(folded, general)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a  b   c    d     e", "   leading run", "trailing run    ", "x \n\t - y", "  ", "a - - b"],
+)
+def test_ascii_space_runs_collapse_as_in_the_general_fold(text: str) -> None:
+    folded, general = fold(text), _fold_general(text)
+    assert folded.starts is None  # the ASCII path
+    _assert_same_fold(folded, general)
+
+
+def _assert_same_fold(folded: Folded, general: Folded) -> None:
+    """Same text, same original span for every slice that begins and ends on a character that
+    is not a collapsed separator (hits never begin or end on one; the paths differ there)."""
     assert folded.text == general.text
     kept = [i for i, ch in enumerate(folded.text) if ch != " "]
     assert [folded.span(i, j + 1) for i in kept for j in kept if i <= j] == [
