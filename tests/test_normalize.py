@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsradar.normalize import fold, fold_cased, is_word_char, word_view
+from newsradar.normalize import Folded, _fold_general, fold, fold_cased, is_word_char, word_view
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,61 @@ def test_word_chars(ch: str, word: bool) -> None:
 
 def test_word_view_keeps_length() -> None:
     assert word_view("nato's #1 \u4e2d\u56fdnato") == "nato s  1   nato"
+
+
+# Every ASCII character, alone and between letters: the ASCII fast paths (bytes tables) must
+# agree with the general per-character folding they stand in for.
+@pytest.mark.parametrize("code", range(128))
+def test_ascii_fast_path_agrees_with_the_general_fold(code: int) -> None:
+    text = f"Ab{chr(code)}{chr(code)}Cd \u00e9"  # the trailing é forces the general path
+    general = fold(text)
+    fast = fold(text[:-2])
+    assert fast.text == general.text[:-2]
+    # Hits begin and end on word characters: compare the spans of the characters that are
+    # not a collapsed separator (the paths differ there by design, and no hit ends there).
+    kept = [i for i, ch in enumerate(fast.text) if ch != " "]
+    assert [fast.span(i, j + 1) for i in kept for j in kept if i <= j] == [
+        general.span(i, j + 1) for i in kept for j in kept if i <= j
+    ]
+    assert word_view(fast.text) == word_view(general.text)[:-2]
+
+
+# Non-ASCII text: the fast path (each non-ASCII character folds to one ASCII character) must
+# give what the per-character fold gives; the others must take the per-character fold.
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("Erdoğan’s  NATO-led talks", True),
+        ("Türkiye \u2014 \u201cNato\u201d\u00a0summit\u2009in  Ankara", True),
+        ("Kim Jong\u2010un,\n\n  naïve café Øresund", True),
+        ("\u00a0\u00a0leading and trailing\u2003\u2003", True),
+        ("Æsir and Œuvre", False),  # one character folds to two
+        ("Москва и NATO", False),  # Cyrillic stays Cyrillic
+        ("NA\u00adTO", False),  # the soft hyphen is dropped
+        ("Cafe\u0301 society", False),  # a combining accent is dropped with its letter
+    ],
+)
+def test_latin_fast_path_agrees_with_the_general_fold(text: str, fast: bool) -> None:
+    folded, general = fold(text), _fold_general(text)
+    assert (folded.starts is None) == fast
+    _assert_same_fold(folded, general)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a  b   c    d     e", "   leading run", "trailing run    ", "x \n\t - y", "  ", "a - - b"],
+)
+def test_ascii_space_runs_collapse_as_in_the_general_fold(text: str) -> None:
+    folded, general = fold(text), _fold_general(text)
+    assert folded.starts is None  # the ASCII path
+    _assert_same_fold(folded, general)
+
+
+def _assert_same_fold(folded: Folded, general: Folded) -> None:
+    """Same text, same original span for every slice that begins and ends on a character that
+    is not a collapsed separator (hits never begin or end on one; the paths differ there)."""
+    assert folded.text == general.text
+    kept = [i for i, ch in enumerate(folded.text) if ch != " "]
+    assert [folded.span(i, j + 1) for i in kept for j in kept if i <= j] == [
+        general.span(i, j + 1) for i in kept for j in kept if i <= j
+    ]
