@@ -30,6 +30,8 @@ def stop_on_sigterm() -> Iterator[None]:
 @pytest.mark.usefixtures("stop_on_sigterm")
 def test_sigterm_inside_the_block_takes_effect_after_it() -> None:
     steps = []
+    # Whatever SIGINT was (a background job starts with it ignored), the block restores it.
+    sigint_before = signal.getsignal(signal.SIGINT)
     with pytest.raises(Stop):
         with deferred_termination():
             steps.append("write")
@@ -38,7 +40,7 @@ def test_sigterm_inside_the_block_takes_effect_after_it() -> None:
         steps.append("after")  # pragma: no cover
 
     assert steps == ["write", "commit"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is sigint_before
 
 
 @pytest.mark.usefixtures("stop_on_sigterm")
