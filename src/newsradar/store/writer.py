@@ -16,7 +16,7 @@ import duckdb
 
 from newsradar.config import FetchSettings
 from newsradar.dedup import SignatureRow
-from newsradar.models import Article, FeedEntry, FeedPoll, Mention
+from newsradar.models import Article, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.feeds import save_polls
 from newsradar.store.stories import save_signatures, update_articles
@@ -27,11 +27,9 @@ Event = tuple[datetime, str, str, str, str]
 __all__ = [
     "Event",
     "MatchRow",
-    "SeenKeys",
     "WatchRow",
     "finish_run",
     "record_events",
-    "seen_keys",
     "start_run",
     "sync_watches",
     "write_batch",
@@ -53,32 +51,6 @@ class WatchRow:
     name: str
     rule_hash: str
     definition: str
-
-
-@dataclass(frozen=True, slots=True)
-class SeenKeys:
-    """Identity keys of candidate entries that the database already holds."""
-
-    guids: frozenset[tuple[str, str]]
-    urls: frozenset[str]
-
-    def seen(self, entry: FeedEntry) -> bool:
-        return (entry.feed_id, entry.guid) in self.guids or (
-            bool(entry.canonical_url) and entry.canonical_url in self.urls
-        )
-
-
-def seen_keys(con: duckdb.DuckDBPyConnection, entries: Sequence[FeedEntry]) -> SeenKeys:
-    guids = con.execute(
-        "SELECT DISTINCT feed_id, guid FROM articles WHERE guid IN (SELECT unnest(?::VARCHAR[]))",
-        [sorted({e.guid for e in entries})],
-    ).fetchall()
-    urls = con.execute(
-        "SELECT DISTINCT canonical_url FROM articles"
-        " WHERE canonical_url IN (SELECT unnest(?::VARCHAR[]))",
-        [sorted({e.canonical_url for e in entries if e.canonical_url})],
-    ).fetchall()
-    return SeenKeys(frozenset((f, g) for f, g in guids), frozenset(u for (u,) in urls))
 
 
 def sync_watches(
