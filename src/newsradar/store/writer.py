@@ -18,6 +18,7 @@ from newsradar.config import FetchSettings
 from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
+from newsradar.store.bulk import Row, append_rows, insert_new
 from newsradar.store.feeds import save_polls
 from newsradar.store.stories import save_signatures, update_articles
 
@@ -77,11 +78,11 @@ _ARTICLE_COLUMNS = (
     "language", "site_name", "published_at", "updated_at", "date_source", "fetched_at",
     "text_source", "status", "reason", "content_hash", "story_id", "run_id",
 )  # fmt: skip
+_EVENT_COLUMNS = ("run_id", "logged_at", "stage", "subject", "kind", "message")
 _MATCH_COLUMNS = (
     "article_id", "watch_id", "rule_hash", "field", "start", "end", "text", "snippet",
     "matched_at",
 )  # fmt: skip
-Row = tuple[object, ...]
 
 
 def _article_row(a: Article, run_id: str) -> Row:
@@ -97,34 +98,6 @@ def _stored_articles(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> set[
         "SELECT id FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))", [sorted(set(ids))]
     ).fetchall()
     return {row[0] for row in rows}
-
-
-def _append(
-    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[Row]
-) -> None:
-    """Load rows with DuckDB's appender: one columnar step instead of one INSERT per row
-    (``executemany``), ~100x faster. The rows must not collide with stored keys."""
-    if rows:
-        appender = con.appender(table, columns=list(columns))
-        appender.append_rows(rows)
-        appender.flush()
-
-
-def _insert_new(
-    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[Row]
-) -> None:
-    """Insert the rows whose key is not stored yet: staged by the appender, then one
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
-    if not rows:
-        return
-    stage = f"stage_{table}"
-    names = ", ".join(f'"{c}"' for c in columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {names} FROM {table} LIMIT 0")  # noqa: S608
-    _append(con, stage, columns, rows)
-    con.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING"  # noqa: S608
-    )
-    con.execute(f"DROP TABLE {stage}")
 
 
 def _unique(rows: Iterable[Row], key: Callable[[Row], object]) -> list[Row]:
@@ -171,9 +144,9 @@ def write_batch(
             ),
             itemgetter(0, 1, 3, 4),  # the primary key: article, watch, field, start
         )  # fmt: skip
-        _append(con, "articles", _ARTICLE_COLUMNS, article_rows)
-        _append(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] not in stored])
-        _insert_new(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] in stored])
+        append_rows(con, "articles", _ARTICLE_COLUMNS, article_rows)
+        append_rows(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] not in stored])
+        insert_new(con, "matches", _MATCH_COLUMNS, [r for r in match_rows if r[0] in stored])
         queued = queue_alerts(con, alerts)
         save_signatures(con, signatures, now)
         record_events(con, run_id, events)
@@ -201,9 +174,4 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, values: dict[str, ob
 
 def record_events(con: duckdb.DuckDBPyConnection, run_id: str, events: Sequence[Event]) -> None:
     """Events are (at, stage, subject, kind, message): every skipped item leaves one."""
-    if events:
-        con.executemany(
-            "INSERT INTO events (run_id, logged_at, stage, subject, kind, message)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [[run_id, *e] for e in events],
-        )
+    append_rows(con, "events", _EVENT_COLUMNS, [(run_id, *e) for e in events])
