@@ -72,7 +72,7 @@ def _reuters(limit: int | None) -> dict[str, float]:
     merged = [(int(s), i) for i, s in story_of.items() if s != str(i)]
     plausible = 0
     for lead, member in merged:
-        a, b = _shingle_hashes(docs[lead]), _shingle_hashes(docs[member])
+        a, b = (set(_shingle_hashes(docs[k]).tolist()) for k in (lead, member))
         common = len(a & b)
         if common / len(a | b) >= 0.4 or common / min(len(a), len(b)) >= 0.7:
             plausible += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from newsradar.dedup import (
     MIN_SHINGLES,
     NUM_BINS,
+    SCHEME,
     Signature,
     StoryIndex,
     signature,
@@ -43,6 +46,33 @@ def test_signature_is_deterministic_and_round_trips() -> None:
     assert len(sig.values) == NUM_BINS
     assert Signature.from_bytes(sig.to_bytes(), sig.size) == sig
     assert all(0 <= v < 2**64 for v in sig.values)
+
+
+def test_signature_values_are_pinned() -> None:
+    # Stored signatures must keep meeting new ones: a change here needs a new dedup.SCHEME.
+    sig = signature(" ".join(f"word{i}" for i in range(80)))
+    assert sig is not None
+    assert (SCHEME, sig.size, sig.values[:3]) == (
+        2, 76, (254476405003457295, 88310696490330973, 516778280275721)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain ASCII words, with punctuation; digits 2024 and snake_case_names too. " * 2,
+        "Ünïcode façade — naïve café “quoted” résumé, ÆØÅ and ß straße STRASSE " * 2,
+        "北大西洋公约组织 秘书长 访问 日本 和 韩国。 North Korea's 🚀 launch; Kim Jong-un! " * 2,
+        "\u00a0non-breaking\u2009spaces\tand\ttabs\nand new-lines  ﬁ ligature ２０２４ " * 2,
+    ],
+)
+def test_shingles_are_the_word_5grams_regex_would_find(text: str) -> None:
+    text += " ".join(f"filler{i}" for i in range(MIN_SHINGLES))
+    words = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+    grams = {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+    sig = signature(text)
+    assert sig is not None
+    assert sig.size == len(grams)
 
 
 def test_short_texts_have_no_signature() -> None:

@@ -18,15 +18,18 @@ DuckDB (``store.stories``), and :meth:`StoryIndex.assign` returns the rows to st
 
 from __future__ import annotations
 
-import hashlib
-import re
 import struct
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Signature", "SignatureRow", "StoryIndex", "signature", "similarity"]
+import numpy as np
+import numpy.typing as npt
 
+__all__ = ["SCHEME", "Signature", "SignatureRow", "StoryIndex", "signature", "similarity"]
+
+# The hashing scheme of stored signatures: bump it when signature() changes its values.
+SCHEME = 2
 NUM_BINS = 64
 BANDS = 32
 ROWS = NUM_BINS // BANDS
@@ -38,7 +41,17 @@ _BIN_BITS = 6  # 2**6 == NUM_BINS
 _VALUE_BITS = 64 - _BIN_BITS
 _VALUE_MASK = (1 << _VALUE_BITS) - 1
 _PACK = struct.Struct(f"<{NUM_BINS}Q")
-_WORD = re.compile(r"\w+")
+# Word characters as ``\\w`` sees them, for ASCII (index 128 stands for every other code).
+_ASCII_WORD = np.array([chr(c).isalnum() or chr(c) == "_" for c in range(128)] + [False])
+_EMPTY = np.zeros(0, dtype=np.uint64)
+_BIN_IDS = np.arange(NUM_BINS, dtype=np.uint64)
+# Odd multiplier of the word hash, and its inverse modulo 2**64.
+_B = np.uint64(0x100000001B3)
+_B_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+# An odd constant per position in the 5-gram, so word order matters.
+_GRAM_WEIGHTS = tuple(
+    np.uint64((0x9E3779B97F4A7C15 * (2 * k + 1)) & (1 << 64) - 1) for k in range(5)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +78,50 @@ class SignatureRow:
     shingles: int
 
 
-def _shingle_hashes(text: str) -> set[int]:
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
-    return {
-        int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
-        for g in grams
-    }
+def _shingle_hashes(text: str) -> npt.NDArray[np.uint64]:
+    """The distinct 64-bit hashes of the text's word 5-grams, sorted.
+
+    Vectorised over the code points of the NFKC-folded text: words are runs of word characters
+    (those ``\\w`` matches), each word is hashed by a polynomial over its code points (prefix
+    sums, so one pass over the text), and each 5-gram combines its words' hashes, finished by a
+    SplitMix64 mix. Stable across processes and versions, unlike ``hash()``.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    is_word = _ASCII_WORD[np.minimum(codes, 128)]
+    wide = codes > 127
+    if wide.any():
+        others = np.unique(codes[wide])
+        word_like = np.fromiter((chr(c).isalnum() for c in others.tolist()), bool)
+        is_word[wide] = word_like[np.searchsorted(others, codes[wide])]
+    # Word boundaries: where is_word flips.
+    edges = np.flatnonzero(np.diff(is_word.astype(np.int8), prepend=0, append=0))
+    starts, ends = edges[0::2], edges[1::2]
+    count = len(starts) - SHINGLE_WORDS + 1
+    if count < 1:
+        return _EMPTY
+    n = len(codes)
+    # prefix[k] = sum over j < k of (code_j + 1) * B**(j + 1)  (mod 2**64)
+    powers = np.cumprod(np.full(n, _B, dtype=np.uint64))
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum((codes.astype(np.uint64) + np.uint64(1)) * powers, out=prefix[1:])
+    # Shift each word's sum back to position 0: multiply by B**-(start + 1) (B is odd, so it
+    # is invertible modulo 2**64).
+    inverse = np.cumprod(np.full(n, _B_INVERSE, dtype=np.uint64))
+    word = _mix(((prefix[ends] - prefix[starts]) * inverse[starts]).astype(np.uint64, copy=False))
+    grams = np.zeros(count, dtype=np.uint64)
+    for k, weight in enumerate(_GRAM_WEIGHTS):
+        grams += word[k : k + count] * weight
+    grams = _mix(grams)
+    grams.sort()
+    return grams[np.concatenate(([True], grams[1:] != grams[:-1]))]
+
+
+def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser, element-wise (uint64 arithmetic wraps)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def signature(text: str) -> Signature | None:
@@ -80,11 +130,15 @@ def signature(text: str) -> Signature | None:
     if len(hashes) < MIN_SHINGLES:
         return None
     empty = _VALUE_MASK + 1
+    # The hashes are sorted, so each bin (the top bits) is a contiguous run whose first value
+    # is the bin's minimum.
+    tops = hashes >> np.uint64(_VALUE_BITS)
+    firsts = np.searchsorted(tops, _BIN_IDS)
+    present = firsts < len(hashes)
+    present[present] = tops[firsts[present]] == _BIN_IDS[present]
     bins = [empty] * NUM_BINS
-    for h in hashes:
-        b, v = h >> _VALUE_BITS, h & _VALUE_MASK
-        if v < bins[b]:
-            bins[b] = v
+    for b in np.flatnonzero(present).tolist():
+        bins[b] = int(hashes[firsts[b]]) & _VALUE_MASK
     # Rotation densification: an empty bin borrows its right neighbour's value, offset by the
     # distance, so two texts agree on it with the same probability as on a filled bin.
     values = list(bins)

@@ -53,7 +53,12 @@ from newsradar.store.feeds import (
     save_polls,
     sync_feeds,
 )
-from newsradar.store.stories import known_articles, load_signatures, previous_watches
+from newsradar.store.stories import (
+    known_articles,
+    load_signatures,
+    previous_watches,
+    refresh_signatures,
+)
 from newsradar.store.writer import (
     Event,
     MatchRow,
@@ -233,6 +238,10 @@ async def _fetch_pages(
     return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))
 
 
+# The articles built from one batch (each with the events it left) and when it was built.
+Built = tuple[list[tuple[Article, list[Event]]], datetime]
+
+
 def store_entries(
     config: Config, ctx: PassContext, polled: PollResult, *, progress: Progress | None = None
 ) -> StoreResult:
@@ -252,12 +261,10 @@ def store_entries(
     timings: dict[str, float] = {"extract": 0.0, "match": 0.0, "store": 0.0}
     per_watch: Counter[str] = Counter()
 
-    def process(
-        index: int, batch: Sequence[FeedEntry], pages: list[FetchResult | FetchError | None]
-    ) -> None:
+    def extract(batch: Sequence[FeedEntry], pages: list[FetchResult | FetchError | None]) -> Built:
+        """Extraction, in worker processes with hard time and memory limits."""
         now = _now()
         t0 = time.monotonic()
-        # --- extraction: in worker processes with hard time and memory limits ---
         jobs = [
             ExtractJob(str(i), p.body, p.final_url, p.headers.get("content-type"))
             for i, p in enumerate(pages)
@@ -269,6 +276,11 @@ def store_entries(
             for i, (e, p) in enumerate(zip(batch, pages, strict=True))
         ]
         extract_ticker.tick(len(built))
+        timings["extract"] += time.monotonic() - t0
+        return built, now
+
+    def process(index: int, built: list[tuple[Article, list[Event]]], now: datetime) -> None:
+        """Story ids, matching and alert planning, then the batch's one transaction."""
         t1 = time.monotonic()
         # --- story ids: near-duplicates join the story of the first copy seen ---
         articles: list[Article] = []
@@ -320,7 +332,6 @@ def store_entries(
                 signatures=story_index.take_new(),
                 updated=updated,
             )
-        timings["extract"] += t1 - t0
         timings["match"] += t2 - t1
         timings["store"] += time.monotonic() - t2
         totals["articles"] += len(articles)
@@ -328,25 +339,36 @@ def store_entries(
         totals["errors"] += len(events)
 
     async def run_batches() -> None:
+        # Three stages overlap: the pages of batch k+2 are fetched while batch k+1 is
+        # extracted and batch k is matched and stored, so the extraction workers do not wait
+        # for transactions. Batches are stored in order, one at a time.
         async with Fetcher(config.fetch, host_blocks=polled.host_blocks) as fetcher:
-            # Fetch the next batch's pages while this one is extracted and stored.
-            upcoming = (
-                asyncio.create_task(_fetch_pages(fetcher, batches[0], page_ticker))
-                if batches
-                else None
-            )
-            for index, batch in enumerate(batches):
-                assert upcoming is not None
-                pages = await upcoming
-                if index + 1 < len(batches):
-                    upcoming = asyncio.create_task(
-                        _fetch_pages(fetcher, batches[index + 1], page_ticker)
-                    )
-                await asyncio.to_thread(process, index, batch, pages)
+            upcoming = asyncio.create_task(_fetch_pages(fetcher, batches[0], page_ticker))
+            storing: asyncio.Future[None] | None = None
+            try:
+                for index, batch in enumerate(batches):
+                    pages = await upcoming
+                    if index + 1 < len(batches):
+                        upcoming = asyncio.create_task(
+                            _fetch_pages(fetcher, batches[index + 1], page_ticker)
+                        )
+                    built, now = await asyncio.to_thread(extract, batch, pages)
+                    if storing is not None:
+                        await storing
+                    storing = asyncio.ensure_future(asyncio.to_thread(process, index, built, now))
+                if storing is not None:
+                    await storing
+            finally:
+                # An error elsewhere never leaves a transaction running behind it.
+                if storing is not None and not storing.done():
+                    await asyncio.wait([storing])
+                    if not storing.cancelled():
+                        storing.exception()  # retrieved: the first error is the one raised
 
     if batches:
         with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
             since = ctx.started_at - STORY_WINDOW
+            refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
             story_index = StoryIndex.load(load_signatures(con, since=since))
         with ExtractorPool(config.extract) as pool:
             asyncio.run(run_batches())

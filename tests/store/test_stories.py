@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from newsradar.dedup import StoryIndex
+from newsradar.dedup import SCHEME, StoryIndex, signature
 from newsradar.identity import EntryKeys, KnownKeys, classify_entry, content_hash
 from newsradar.store import open_reader, open_writer
 from newsradar.store.schema import MIGRATIONS
 from newsradar.store.stories import (
     known_articles,
     load_signatures,
+    refresh_signatures,
     save_signatures,
     story_members,
 )
@@ -36,7 +37,7 @@ def test_migration_creates_the_table(tmp_path: Path) -> None:
         version = con.execute("SELECT max(version) FROM schema_version").fetchone()
         cols = {r[0] for r in con.execute("DESCRIBE story_signatures").fetchall()}
     assert version == (MIGRATIONS[-1][0],)
-    assert cols == {"article_id", "story_id", "signature", "shingles", "created_at"}
+    assert cols == {"article_id", "story_id", "signature", "shingles", "created_at", "scheme"}
 
 
 def test_signatures_survive_a_reopen_and_rebuild_the_index(tmp_path: Path) -> None:
@@ -53,6 +54,33 @@ def test_signatures_survive_a_reopen_and_rebuild_the_index(tmp_path: Path) -> No
         assert load_signatures(con, since=NOW + timedelta(seconds=1)) == []
     again = StoryIndex.load(rows)
     assert again.assign("copy", TEXT + " and one more closing sentence here") == ("lead", False)
+
+
+def test_signatures_of_an_older_scheme_are_recomputed_from_the_bodies(tmp_path: Path) -> None:
+    short = "too short to compare"
+    with open_writer(tmp_path / "n.duckdb") as con:
+        for id_, text, at in [
+            ("a", TEXT, NOW),
+            ("b", short, NOW),
+            ("old", TEXT, NOW - timedelta(days=30)),
+        ]:
+            insert_article(con, id_, "f", id_, f"https://ex.org/{id_}", id_, text, id_, at=at)
+            con.execute(
+                "INSERT INTO story_signatures VALUES (?, ?, ?, 80, ?, 1)",
+                [id_, id_, b"\0" * 512, at],
+            )
+        assert load_signatures(con, since=NOW - timedelta(days=7)) == []
+        assert refresh_signatures(con, since=NOW - timedelta(days=7)) == 1
+        assert refresh_signatures(con, since=NOW - timedelta(days=7)) == 0
+        rows = load_signatures(con, since=NOW - timedelta(days=7))
+        schemes = dict(con.execute("SELECT article_id, scheme FROM story_signatures").fetchall())
+    expected = signature(TEXT)
+    assert expected is not None
+    assert [(r.article_id, r.signature, r.shingles) for r in rows] == [
+        ("a", expected.to_bytes(), expected.size)
+    ]
+    # A body too short for a signature loses its row; one outside the window is left alone.
+    assert schemes == {"a": SCHEME, "old": 1}
 
 
 def test_saving_twice_is_harmless(tmp_path: Path) -> None:

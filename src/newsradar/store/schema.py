@@ -224,6 +224,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        5,
+        "story signature hashing scheme",
+        [
+            # Signatures of scheme 1 (blake2b per shingle) are recomputed from the stored
+            # bodies by store.stories.refresh_signatures; new rows carry dedup.SCHEME.
+            "ALTER TABLE story_signatures ADD COLUMN scheme SMALLINT DEFAULT 1",
+        ],
+    ),
 ]
 
 

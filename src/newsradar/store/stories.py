@@ -1,6 +1,7 @@
 """Identity keys and story signatures in DuckDB: what dedup and identity need from the past.
 
 known = KnownKeys.of(known_articles(con, keys))          # identity.classify_entry
+refresh_signatures(con, since=now - timedelta(days=7))       # once after an upgrade
 index = StoryIndex.load(load_signatures(con, since=now - timedelta(days=7)))
 ...
 save_signatures(con, index.take_new(), now)              # inside the batch transaction
@@ -13,14 +14,16 @@ from datetime import datetime
 
 import duckdb
 
-from newsradar.dedup import SignatureRow
+from newsradar.dedup import SCHEME, SignatureRow, signature
 from newsradar.identity import EMPTY_HASH, EntryKeys, KnownArticle
 from newsradar.models import Article
+from newsradar.store.bulk import insert_new
 
 __all__ = [
     "known_articles",
     "load_signatures",
     "previous_watches",
+    "refresh_signatures",
     "save_signatures",
     "story_members",
     "update_articles",
@@ -31,10 +34,46 @@ def load_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[
     """Signatures stored since ``since``, oldest first (so earlier leads win ties)."""
     rows = con.execute(
         "SELECT article_id, story_id, signature, shingles FROM story_signatures"
-        " WHERE created_at >= ? ORDER BY created_at, article_id",
-        [since],
+        " WHERE created_at >= ? AND scheme = ? ORDER BY created_at, article_id",
+        [since, SCHEME],
     ).fetchall()
     return [SignatureRow(a, s, bytes(sig), n) for a, s, sig, n in rows]
+
+
+def refresh_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> int:
+    """Recompute, from the stored bodies, signatures that an older newsradar hashed differently
+    (their values would never meet new ones); return how many were stored again."""
+    rows = con.execute(
+        "SELECT s.article_id, a.text FROM story_signatures AS s JOIN articles AS a"
+        " ON a.id = s.article_id WHERE s.scheme <> ? AND s.created_at >= ?",
+        [SCHEME, since],
+    ).fetchall()
+    if not rows:
+        return 0
+    fresh = [(article_id, signature(text or "")) for article_id, text in rows]
+    kept = [(a, sig) for a, sig in fresh if sig is not None]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "UPDATE story_signatures SET signature = u.signature, shingles = u.shingles,"
+            " scheme = ? FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::BLOB[]) AS signature,"
+            " unnest(?::INTEGER[]) AS shingles) AS u WHERE story_signatures.article_id = u.id",
+            [
+                SCHEME,
+                [a for a, _ in kept],
+                [s.to_bytes() for _, s in kept],
+                [s.size for _, s in kept],
+            ],
+        )
+        con.execute(
+            "DELETE FROM story_signatures WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            [[a for a, sig in fresh if sig is None]],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(kept)
 
 
 def save_signatures(
@@ -42,10 +81,11 @@ def save_signatures(
 ) -> None:
     """Insert signatures; runs inside the caller's transaction (the batch's)."""
     if rows:
-        con.executemany(
-            "INSERT INTO story_signatures (article_id, story_id, signature, shingles, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING",
-            [[r.article_id, r.story_id, r.signature, r.shingles, now] for r in rows],
+        insert_new(
+            con,
+            "story_signatures",
+            ("article_id", "story_id", "signature", "shingles", "created_at", "scheme"),
+            [(r.article_id, r.story_id, r.signature, r.shingles, now, SCHEME) for r in rows],
         )
 
 
