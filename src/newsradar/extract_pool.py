@@ -2,11 +2,13 @@
 
 trafilatura has no time limit of its own, and pathological pages (deep nesting, huge tables)
 have hung it or exhausted memory, so every page runs in a worker process the parent can kill.
-One job at a time per worker, over a pipe: the parent sends (sequence number, bytes, url,
-content type) to an idle worker and waits on all pipes and process sentinels at once, with a
-timeout equal to the nearest deadline. A worker past its deadline is killed and replaced; one
-that dies (out of memory, a crash) is replaced too; its page yields an :class:`ExtractError`
-and the pool goes on.
+Jobs go over a pipe: the parent sends (sequence number, bytes, url, content type) and waits on
+all pipes and process sentinels at once, with a timeout equal to the nearest deadline. Each
+worker holds up to ``DEPTH`` jobs, the first running and the next waiting in its pipe, so it
+starts the next page the moment it sends a result, without waiting for the parent (whose
+threads share one GIL) to hand one out. A worker past its deadline is killed and replaced;
+one that dies (out of memory, a crash) is replaced too; its running page yields an
+:class:`ExtractError`, the pages queued behind it go to another worker, and the pool goes on.
 
     with ExtractorPool(cfg.extract) as pool:
         for key, result in pool.extract_many(jobs):
@@ -23,6 +25,7 @@ import multiprocessing as mp
 import multiprocessing.forkserver
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -42,6 +45,8 @@ __all__ = ["ExtractJob", "ExtractorPool", "worker_count"]
 
 Extractor = Callable[..., ExtractedPage]
 log = logging.getLogger(__name__)
+# Jobs in flight per worker: the running one and one queued behind it.
+DEPTH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,22 @@ def _worker_main(
 
 
 _MAIN_LOCK = threading.Lock()
+_SEND_BUFFER = 8 << 20  # asked for; the kernel caps it at net.core.wmem_max
+
+
+def _grow_send_buffer(conn: Connection) -> int:
+    """Let the pipe to a worker hold a queued page without blocking the sender; return the
+    size of page that safely fits (a quarter of the buffer the kernel granted)."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+    except OSError:
+        return 0
+    with sock:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SEND_BUFFER)
+        except OSError:
+            pass
+        return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)) // 4
 
 
 @contextmanager
@@ -170,13 +191,14 @@ def _main_module_hidden() -> Iterator[None]:
 
 
 class _Worker:
-    __slots__ = ("conn", "deadline", "done", "job", "process", "seq")
+    __slots__ = ("conn", "deadline", "done", "jobs", "process")
 
     def __init__(self, process: Any, conn: Connection) -> None:
         self.process = process
         self.conn = conn
-        self.job: ExtractJob | None = None
-        self.seq = -1
+        # (sequence number, job) sent and not answered yet, oldest (the running one) first.
+        self.jobs: deque[tuple[int, ExtractJob]] = deque()
+        # When the running job's time is up.
         self.deadline = 0.0
         self.done = 0
 
@@ -204,6 +226,8 @@ class ExtractorPool:
             self._ctx.set_forkserver_preload(["newsradar.extract"])
         self._workers: list[_Worker] = []
         self._seq = 0
+        # The largest page that may wait in a worker's pipe (see _grow_send_buffer).
+        self._queue_limit = 0
         # Counters for the run record: how many pages hit each limit.
         self.timeouts = 0
         self.crashes = 0
@@ -227,6 +251,7 @@ class ExtractorPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
+        self._queue_limit = _grow_send_buffer(parent)
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=_worker_main,
             args=(
@@ -257,7 +282,7 @@ class ExtractorPool:
     def close(self) -> None:
         """Stop every worker: politely if idle, by SIGKILL if busy or slow to leave."""
         for worker in self._workers:
-            if worker.job is None:
+            if not worker.jobs:
                 try:
                     worker.conn.send(None)
                 except (OSError, ValueError):
@@ -274,16 +299,44 @@ class ExtractorPool:
             worker.conn.send((self._seq, job.html, job.url, job.content_type))
         except (OSError, ValueError):
             return False
-        worker.job, worker.seq = job, self._seq
-        worker.deadline = time.monotonic() + self.settings.timeout
+        if not worker.jobs:
+            worker.deadline = time.monotonic() + self.settings.timeout
+        worker.jobs.append((self._seq, job))
         return True
 
-    def _failure(self, worker: _Worker, kind: str, message: str) -> tuple[str, ExtractError]:
-        job = worker.job
-        assert job is not None
-        worker.job = None
+    def _failure(
+        self, worker: _Worker, retry: deque[ExtractJob], kind: str, message: str
+    ) -> tuple[str, ExtractError]:
+        """The running job fails; the jobs queued behind it go back to ``retry``."""
+        _, job = worker.jobs.popleft()
+        retry.extendleft(reversed([queued for _, queued in worker.jobs]))
+        worker.jobs.clear()
         self._replace(worker)
         return job.key, ExtractError(kind, job.url, message)
+
+    def _hand_out(self, source: Iterator[ExtractJob], retry: deque[ExtractJob]) -> None:
+        """Fill every worker up to ``DEPTH`` jobs, idle workers first."""
+        for depth in range(1, DEPTH + 1):
+            for i in range(len(self._workers)):
+                worker = self._workers[i]
+                # A worker retires after max_jobs: never queue past that.
+                if len(worker.jobs) >= depth or worker.done + len(worker.jobs) >= self._max_jobs:
+                    continue
+                job = retry.popleft() if retry else next(source, None)
+                if job is None:
+                    return
+                if depth > 1 and len(job.html) > self._queue_limit:
+                    # Queued behind a running page, a page this big could fill the pipe and
+                    # block this send while the worker blocks sending its result: it waits
+                    # for an idle worker instead.
+                    retry.appendleft(job)
+                    return
+                if not self._send(worker, job):
+                    # The worker died: the page never reached it.
+                    retry.appendleft(job)
+                    if not worker.jobs:
+                        self._replace(worker)
+                    # Otherwise its sentinel reports the death of the page it was running.
 
     def extract_many(
         self, jobs: Iterable[ExtractJob]
@@ -297,21 +350,11 @@ class ExtractorPool:
         retry: deque[ExtractJob] = deque()
         try:
             while True:
-                # Hand work to every idle worker.
-                for i in range(len(self._workers)):
-                    worker = self._workers[i]
-                    while worker.job is None:
-                        job = retry.popleft() if retry else next(source, None)
-                        if job is None:
-                            break
-                        if self._send(worker, job):
-                            break
-                        # The worker died between jobs: the page never reached it.
-                        retry.appendleft(job)
-                        self._replace(worker)
-                        worker = self._workers[i]
-                busy = [w for w in self._workers if w.job is not None]
+                self._hand_out(source, retry)
+                busy = [w for w in self._workers if w.jobs]
                 if not busy:
+                    if retry:  # every worker died at the send: start afresh
+                        continue
                     return
                 timeout = max(min(w.deadline for w in busy) - time.monotonic(), 0.0)
                 handles: dict[Any, _Worker] = {}
@@ -322,16 +365,17 @@ class ExtractorPool:
                 seen: set[int] = set()
                 for handle in ready:
                     worker = handles[handle]
-                    if id(worker) in seen or worker.job is None:
+                    if id(worker) in seen or not worker.jobs:
                         continue
                     seen.add(id(worker))
-                    yield self._collect(worker)
+                    yield self._collect(worker, retry)
                 now = time.monotonic()
                 for worker in busy:
-                    if worker.job is not None and id(worker) not in seen and worker.deadline <= now:
+                    if worker.jobs and id(worker) not in seen and worker.deadline <= now:
                         self.timeouts += 1
                         yield self._failure(
                             worker,
+                            retry,
                             "extract_timeout",
                             f"extraction took longer than {self.settings.timeout:g} s "
                             "(extract.timeout); page skipped, worker replaced",
@@ -339,14 +383,14 @@ class ExtractorPool:
         finally:
             # Abandoned mid-way (the caller stopped iterating): busy workers hold stale pages.
             for worker in list(self._workers):
-                if worker.job is not None:
-                    worker.job = None
+                if worker.jobs:
+                    worker.jobs.clear()
                     self._replace(worker)
 
-    def _collect(self, worker: _Worker) -> tuple[str, ExtractedPage | ExtractError]:
+    def _collect(
+        self, worker: _Worker, retry: deque[ExtractJob]
+    ) -> tuple[str, ExtractedPage | ExtractError]:
         """The result a ready worker has, or the error its death means."""
-        job = worker.job
-        assert job is not None
         try:
             seq, ok, payload, retiring = worker.conn.recv()
         except (EOFError, OSError):
@@ -356,15 +400,21 @@ class ExtractorPool:
             why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return self._failure(
                 worker,
+                retry,
                 "extract_error",
                 f"extraction worker died ({why}); probably over the memory cap "
                 f"(extract.memory_mb = {self.settings.memory_mb}); page skipped",
             )
-        if seq != worker.seq:  # pragma: no cover - protocol invariant
-            return self._failure(worker, "extract_error", "worker answered out of turn")
-        worker.job = None
+        if seq != worker.jobs[0][0]:  # pragma: no cover - protocol invariant
+            return self._failure(worker, retry, "extract_error", "worker answered out of turn")
+        _, job = worker.jobs.popleft()
         worker.done += 1
+        # The next queued page started as this one ended.
+        worker.deadline = time.monotonic() + self.settings.timeout
         if retiring:
+            # The worker leaves after this answer: the pages queued behind it go elsewhere.
+            retry.extendleft(reversed([queued for _, queued in worker.jobs]))
+            worker.jobs.clear()
             self._replace(worker)
         elif worker.done >= self._max_jobs:
             self._retire(worker)
