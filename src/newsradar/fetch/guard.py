@@ -53,8 +53,16 @@ class AddressPolicy:
     def __init__(self, settings: FetchSettings) -> None:
         self.allow_private = settings.allow_private_networks
         self.allowed = tuple(ipaddress.ip_network(c, strict=False) for c in settings.allow_networks)
+        # Verdicts by address: a pass asks about the same few addresses thousands of times.
+        self._verdicts: dict[Address, bool] = {}
 
     def permits(self, address: Address) -> bool:
+        verdict = self._verdicts.get(address)
+        if verdict is None:
+            verdict = self._verdicts[address] = self._judge(address)
+        return verdict
+
+    def _judge(self, address: Address) -> bool:
         if any(address.version == net.version and address in net for net in self.allowed):
             return True
         if address.is_multicast or address.is_unspecified or address.is_reserved:
