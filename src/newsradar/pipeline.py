@@ -45,7 +45,7 @@ from newsradar.mentions import match_rows
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
 from newsradar.polling import is_due, poll_due_feeds
 from newsradar.progress import Progress, Ticker
-from newsradar.store import open_writer
+from newsradar.store import open_writer, transaction
 from newsradar.store.feeds import (
     load_feed_states,
     load_host_blocks,
@@ -170,11 +170,10 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
         for w in config.watches
     ]
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        con.execute("BEGIN TRANSACTION")
-        sync_feeds(con, config.feeds)
-        sync_watches(con, watches, now)
-        start_run(con, run_id, now)
-        con.execute("COMMIT")
+        with transaction(con):
+            sync_feeds(con, config.feeds)
+            sync_watches(con, watches, now)
+            start_run(con, run_id, now)
         states = load_feed_states(con)
         blocks = load_host_blocks(con, now)
     return PassContext(run_id, now, states, blocks)
@@ -412,35 +411,34 @@ def finish_pass(
     sent = delivered.sent if delivered else 0
     failed_alerts = delivered.failed if delivered else 0
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        con.execute("BEGIN TRANSACTION")
-        save_polls(con, quiet, config.fetch)
-        save_host_blocks(con, polled.host_blocks)
-        record_events(con, ctx.run_id, polled.events)
-        finish_run(
-            con,
-            ctx.run_id,
-            {
-                "finished_at": finished,
-                "status": "completed",
-                "feeds_total": len(config.feeds),
-                "feeds_ok": len(ok),
-                "feeds_failed": len(failed),
-                "feeds_skipped": skipped,
-                "entries_new": polled.new_entries,
-                "articles_stored": stored.articles,
-                "matches_stored": stored.matches,
-                "alerts_queued": stored.alerts_queued,
-                "alerts_sent": sent,
-                "alerts_failed": failed_alerts,
-                "errors": stored.errors + len(polled.events),
-                "fetch_s": polled.seconds,
-                "extract_s": stored.extract_seconds,
-                "match_s": stored.match_seconds,
-                "store_s": stored.store_seconds,
-                "deliver_s": deliver_seconds,
-            },
-        )
-        con.execute("COMMIT")
+        with transaction(con):
+            save_polls(con, quiet, config.fetch)
+            save_host_blocks(con, polled.host_blocks)
+            record_events(con, ctx.run_id, polled.events)
+            finish_run(
+                con,
+                ctx.run_id,
+                {
+                    "finished_at": finished,
+                    "status": "completed",
+                    "feeds_total": len(config.feeds),
+                    "feeds_ok": len(ok),
+                    "feeds_failed": len(failed),
+                    "feeds_skipped": skipped,
+                    "entries_new": polled.new_entries,
+                    "articles_stored": stored.articles,
+                    "matches_stored": stored.matches,
+                    "alerts_queued": stored.alerts_queued,
+                    "alerts_sent": sent,
+                    "alerts_failed": failed_alerts,
+                    "errors": stored.errors + len(polled.events),
+                    "fetch_s": polled.seconds,
+                    "extract_s": stored.extract_seconds,
+                    "match_s": stored.match_seconds,
+                    "store_s": stored.store_seconds,
+                    "deliver_s": deliver_seconds,
+                },
+            )
     return RunSummary(
         run_id=ctx.run_id,
         feeds_ok=ok,

@@ -34,7 +34,7 @@ from newsradar.errors import (
 )
 from newsradar.spikes import describe_spikes, queue_spike_alerts
 from newsradar.store import alerts as outbox
-from newsradar.store import open_writer
+from newsradar.store import open_writer, transaction
 from newsradar.trends import SPIKE_KIND
 
 __all__ = [
@@ -107,16 +107,11 @@ def prepare_digests(
         return []
     batches = plan_digests(rows, config.alerts.max_stories)
     if claim:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for batch in batches:
                 fresh = [r.id for r in batch.rows if r.digest_id != batch.digest_id]
                 if fresh:
                     outbox.claim_digest(con, fresh, batch.digest_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     chosen = [r for b in batches for r in b.rows]
     article_ids = sorted({r.article_id for r in chosen if r.kind != SPIKE_KIND})
     story_ids = sorted({r.story_id for r in chosen if r.kind != SPIKE_KIND})
@@ -315,13 +310,8 @@ def queue_spikes(config: Config, now: datetime) -> int:
     rows were new.
     """
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             queued = queue_spike_alerts(con, config, now, due_function(config, now))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return queued
 
 

@@ -7,6 +7,7 @@ retry with back-off on a lock conflict before giving up with a message naming th
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import time
@@ -19,9 +20,11 @@ import duckdb
 from newsradar.errors import StoreError, StoreLockedError
 from newsradar.store.schema import migrate
 
-__all__ = ["open_reader", "open_writer"]
+__all__ = ["open_reader", "open_writer", "transaction"]
 
 _LOCK_HINTS = ("Conflicting lock", "Could not set lock", "lock on file")
+# How DuckDB reports a write the file system refused (ENOSPC, EFBIG, EDQUOT).
+_NO_ROOM = re.compile(r"Could not write file|No space left|File too large|quota exceeded", re.I)
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -68,8 +71,36 @@ def open_writer(path: Path, *, lock_timeout: float = 60.0) -> Iterator[duckdb.Du
         migrate(con)
         yield con
         con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        if not _NO_ROOM.search(str(exc)):
+            raise
+        # DuckDB rolled the transaction back: what was committed before is intact.
+        raise StoreError(
+            f"cannot write database {path}: the disk refused the write ({exc}). Free disk "
+            "space, then run again: batches committed before are kept, the rest is fetched again"
+        ) from exc
     finally:
-        con.close()
+        try:
+            con.close()
+        except duckdb.Error:  # after a failed write the connection may be unusable
+            pass
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT around the block; on any error, ROLLBACK and re-raise that error.
+
+    A COMMIT that fails (the disk refused the log) has already ended the transaction, so the
+    ROLLBACK's own "no transaction is active" must not hide the error that matters.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 @contextmanager

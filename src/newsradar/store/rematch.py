@@ -13,6 +13,7 @@ from datetime import datetime
 
 import duckdb
 
+from newsradar.store.connection import transaction
 from newsradar.store.writer import MatchRow
 
 __all__ = ["StoredArticle", "load_articles", "load_matches", "replace_matches"]
@@ -65,8 +66,7 @@ def replace_matches(
     matched_at: datetime,
 ) -> int:
     """In one transaction, swap the matches of ``watch_ids`` on ``article_ids`` for ``rows``."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("CREATE OR REPLACE TEMP TABLE rematch_scope (article_id VARCHAR)")
         # Lists go in as one LIST parameter each: far faster than executemany.
         con.execute("INSERT INTO rematch_scope SELECT unnest(?)", [list(article_ids)])
@@ -93,8 +93,4 @@ def replace_matches(
                 ],
             )
         con.execute("DROP TABLE rematch_scope")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(rows)

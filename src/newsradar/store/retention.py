@@ -11,6 +11,8 @@ import datetime as dt
 
 import duckdb
 
+from newsradar.store.connection import transaction
+
 __all__ = ["prune"]
 
 
@@ -25,14 +27,9 @@ def prune(con: duckdb.DuckDBPyConnection, keep_days: int, now: dt.datetime) -> i
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     cutoff = now - dt.timedelta(days=keep_days)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         row = con.execute(
             "UPDATE articles SET text = NULL WHERE fetched_at < ? AND text IS NOT NULL",
             [cutoff],
         ).fetchone()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(row[0]) if row else 0

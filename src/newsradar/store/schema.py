@@ -7,6 +7,8 @@ Append new migrations; never edit one that has shipped.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 from newsradar.errors import StoreError
@@ -268,7 +270,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A failed COMMIT has ended the transaction already: keep its error, not ours.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
         version = number
     return version

@@ -18,6 +18,7 @@ from newsradar.dedup import SCHEME, SignatureRow, signature
 from newsradar.identity import EMPTY_HASH, EntryKeys, KnownArticle
 from newsradar.models import Article
 from newsradar.store.bulk import insert_new
+from newsradar.store.connection import transaction
 
 __all__ = [
     "known_articles",
@@ -52,8 +53,7 @@ def refresh_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> in
         return 0
     fresh = [(article_id, signature(text or "")) for article_id, text in rows]
     kept = [(a, sig) for a, sig in fresh if sig is not None]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "UPDATE story_signatures SET signature = u.signature, shingles = u.shingles,"
             " scheme = ? FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::BLOB[]) AS signature,"
@@ -69,10 +69,6 @@ def refresh_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> in
             "DELETE FROM story_signatures WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
             [[a for a, sig in fresh if sig is None]],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(kept)
 
 

@@ -19,6 +19,7 @@ from newsradar.dedup import SignatureRow
 from newsradar.models import Article, FeedPoll, Mention
 from newsradar.store.alerts import AlertRow, queue_alerts
 from newsradar.store.bulk import Row, append_rows, insert_new
+from newsradar.store.connection import transaction
 from newsradar.store.feeds import save_polls
 from newsradar.store.stories import save_signatures, update_articles
 
@@ -128,8 +129,7 @@ def write_batch(
     matches are appended directly; matches of articles stored before go through a staging
     table so that only their missing rows are added.
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # Edited articles: new content, old matches dropped; their new matches follow.
         update_articles(con, updated, run_id)
         stored = _stored_articles(con, [a.id for a in articles] + [m.article_id for m in matches])
@@ -151,10 +151,6 @@ def write_batch(
         save_signatures(con, signatures, now)
         record_events(con, run_id, events)
         save_polls(con, polls, fetch)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return queued
 
 
