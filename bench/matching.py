@@ -305,7 +305,7 @@ def scale_rows(quick: bool, count: int = 100_000) -> list[dict[str, Any]]:
             "s",
             "< 10 s",
             r["compile_s"] < 10,
-            f"parse, checks, hashes and Aho-Corasick build, once per pass "
+            f"parse, checks, hashes, Hyperscan and Aho-Corasick builds, once per pass "
             f"({r['compile_wall']:.1f} s wall on the shared machine)",
         ),
         _row(

@@ -5,10 +5,12 @@
     {'nato': [Mention(watch_id='nato', field='title', start=0, end=4, text='NATO')], ...}
 
 Every term of every watch (``terms``, ``exclude`` and the words of queries) goes into ONE
-Aho-Corasick automaton over folded text (:mod:`newsradar.normalize`). A document is folded and
-scanned once per field; each hit is checked against its term's rules (:mod:`newsradar.terms`),
-and only the watches one of whose terms occurred are evaluated (:mod:`newsradar.evaluate`).
-Mentions come back as spans of the ORIGINAL field text.
+multi-pattern index over folded text (:mod:`newsradar.normalize`): whole-word keys in a
+Hyperscan literal database (:mod:`newsradar.scanner`), the few keys with punctuation or in
+scripts without spaces in an Aho-Corasick automaton. A document is folded and scanned once per
+field; each hit is checked against its term's rules (:mod:`newsradar.terms`), and only the
+watches one of whose terms occurred are evaluated (:mod:`newsradar.evaluate`). Mentions come
+back as spans of the ORIGINAL field text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from itertools import chain
 from typing import Any
 
 import ahocorasick
@@ -37,8 +40,9 @@ from newsradar.evaluate import (
 from newsradar.models import Mention
 from newsradar.normalize import Folded, fold, is_word_char, word_view
 from newsradar.query import QuerySyntaxError, parse, refs
+from newsradar.scanner import KeyScanner
 from newsradar.snippet import snippet
-from newsradar.terms import Term, TermError, parse_term
+from newsradar.terms import CAPS_OR_TITLE, Term, TermError, parse_term
 
 __all__ = ["Document", "Matcher", "snippet"]
 
@@ -70,15 +74,25 @@ class Matcher:
         self,
         watches: tuple[CompiledWatch, ...],
         terms: tuple[Term, ...],
-        automata: tuple[ahocorasick.Automaton | None, ahocorasick.Automaton | None],
+        words: tuple[KeyScanner | None, tuple[_Key, ...]],
+        literals: ahocorasick.Automaton | None,
         by_trigger: dict[int, tuple[int, ...]],
         definitions: tuple[str, ...],
         hashes: tuple[str, ...],
     ) -> None:
         self._watches = watches
         self._terms = terms
-        self._words, self._literals = automata
-        self._by_trigger = by_trigger
+        self._words, self._keys = words
+        self._literals = literals
+        # Per term id: the watches its occurrence may make fire (indexable, so one C-level map).
+        self._by_trigger = tuple(by_trigger.get(term_id, ()) for term_id in range(len(terms)))
+        # Per watch, what the fast path of match() reads, as one tuple.
+        self._rows = tuple((w.id, w.simple, w.terms, w.min_mentions) for w in watches)
+        # Per term: the acronym mode when it is a one-word acronym (rule 3), which a hit in
+        # ASCII text can check with two str methods; 0 when Term.accepts must decide.
+        self._acronym = tuple(
+            t.acronyms[0] if len(t.acronyms) == 1 and not t.case_sensitive else 0 for t in terms
+        )
         self._definitions = definitions
         self._hashes = hashes
         self._index = {w.id: i for i, w in enumerate(watches)}
@@ -120,23 +134,18 @@ class Matcher:
         occurrences = scan.occurrences
         if not occurrences:
             return {}
-        candidates: set[int] = set()
-        by_trigger = self._by_trigger
-        for term_id in occurrences:
-            candidates.update(by_trigger.get(term_id, ()))
         found: dict[str, list[Mention]] = {}
         watches = self._watches
+        rows = self._rows
         keep_text_only = bool(self._conditions)
-        # Original (field, start, end, text) per hit, shared by the watches that report it.
-        resolved: dict[Hit, tuple[str, int, int, str]] = {}
-        folded, originals = scan.folded, scan.originals
         new, set_watch, set_field, set_start, set_end, set_text = _MENTION_FAST
+        candidates = set(chain.from_iterable(map(self._by_trigger.__getitem__, occurrences)))
         for index in sorted(candidates):
-            watch = watches[index]
-            if watch.simple:
+            watch_id, simple, terms, min_mentions = rows[index]
+            if simple:
                 # The common case: terms only. One term's hits never overlap one another.
                 hits: list[Hit] = []
-                for term_id in watch.terms:
+                for term_id in terms:
                     more = occurrences.get(term_id)
                     if more:
                         hits = collapse(hits + more) if hits else more
@@ -144,24 +153,19 @@ class Matcher:
                 hits = evaluate_watch(watches, index, scan)
             if keep_text_only:
                 hits = [h for h in hits if h[0] in TEXT_FIELDS]
-            if len(hits) < watch.min_mentions or not hits:
+            if len(hits) < min_mentions or not hits:
                 continue
-            watch_id = watch.id
             mentions = []
             for hit in hits:
-                span = resolved.get(hit)
-                if span is None:
-                    field = hit[0]
-                    first, after = folded[field].span(hit[1], hit[2])
-                    span = resolved[hit] = (field, first, after, originals[field][first:after])
-                # Mention(watch_id, *span) without the frozen dataclass __init__ (a Python
-                # call doing object.__setattr__ per field): about twice as cheap, same object.
+                # Mention(watch_id, field, first, after, text) without the frozen dataclass
+                # __init__ (a Python call doing object.__setattr__ per field): about twice as
+                # cheap, same object.
                 mention = new(Mention)
                 set_watch(mention, watch_id)
-                set_field(mention, span[0])
-                set_start(mention, span[1])
-                set_end(mention, span[2])
-                set_text(mention, span[3])
+                set_field(mention, hit[0])
+                set_start(mention, hit[3])
+                set_end(mention, hit[4])
+                set_text(mention, hit[5])
                 mentions.append(mention)
             found[watch_id] = mentions
         return found
@@ -170,32 +174,52 @@ class Matcher:
         folded = fold(text)
         scan.folded[name] = folded
         scan.originals[name] = text
-        haystack = folded.text
-        terms = self._terms
-        occurrences = scan.occurrences
         if self._words is not None:
-            # Keys are " key " (or " key" for a prefix) in a view where every non-word
-            # character is a space: a raw hit is already a whole-word hit.
-            view = " " + word_view(haystack) + " "
-            for last, (size, prefix, plain, checked) in self._words.iter(view):
-                start = last - size + 1
-                if prefix:
-                    end, stop = last, view.find(" ", last + 1) - 1
-                else:
-                    end = stop = last - 1
-                hit = (name, start, stop)
-                for term_id in plain:
-                    found = occurrences.get(term_id)
-                    if found is None:
-                        occurrences[term_id] = [hit]
-                    else:
-                        found.append(hit)
-                for term_id in checked:
-                    first, after = folded.span(start, end)
-                    if terms[term_id].accepts(text[first:after]):
-                        occurrences.setdefault(term_id, []).append(hit)
+            self._scan_words(scan, name, text, folded)
         if self._literals is not None:
             self._scan_literals(scan, name, text, folded)
+
+    def _scan_words(self, scan: Scan, name: str, text: str, folded: Folded) -> None:
+        """Whole-word terms: the scan finds them, a few need a look at the original case."""
+        assert self._words is not None
+        terms, keys, acronym = self._terms, self._keys, self._acronym
+        occurrences = scan.occurrences
+        span = folded.span
+        # Keys are " key " (or " key" for a prefix) in a view where every non-word character
+        # is a space: a raw hit is already a whole-word hit. Offsets in the view are one more
+        # than in the folded text; an end is the offset after the key's last character.
+        view = " " + word_view(folded.text) + " "
+        for last, key in self._words.ends(view):
+            size, prefix, plain, checked = keys[key]
+            start = last - size
+            if prefix:
+                stop = view.find(" ", last) - 1
+                end = last - 1
+            else:
+                end = stop = last - 2
+            first, after = span(start, stop)
+            hit = (name, start, stop, first, after, text[first:after])
+            for term_id in plain:
+                found = occurrences.get(term_id)
+                if found is None:
+                    occurrences[term_id] = [hit]
+                else:
+                    found.append(hit)
+            if not checked:
+                continue
+            if end != stop:
+                first, after = span(start, end)
+            written = text[first:after]
+            for term_id in checked:
+                mode = acronym[term_id]
+                if mode and written.isascii():
+                    # Term.accepts for one ASCII word: an acronym is written without a lower
+                    # case letter, or (4-5 letters) in title case.
+                    if not written.isupper() and not (mode == CAPS_OR_TITLE and written.istitle()):
+                        continue
+                elif not terms[term_id].accepts(written):
+                    continue
+                occurrences.setdefault(term_id, []).append(hit)
 
     def _scan_literals(self, scan: Scan, name: str, text: str, folded: Folded) -> None:
         """Terms with punctuation or in scripts without spaces: checked hit by hit."""
@@ -218,8 +242,15 @@ class Matcher:
                     first, after = folded.span(start, end)
                     if not term.accepts(text[first:after]):
                         continue
-                occurrences.setdefault(term_id, []).append((name, start, stop))
+                first, after = folded.span(start, stop)
+                occurrences.setdefault(term_id, []).append(
+                    (name, start, stop, first, after, text[first:after])
+                )
 
+
+# A search key's length (padding included), whether it is a prefix, and the ids of its terms
+# that need no check and that need a look at the original text.
+_Key = tuple[int, bool, tuple[int, ...], tuple[int, ...]]
 
 # object.__new__ and the slot descriptors of Mention, in field order (see Matcher.match; a
 # field appended to Mention breaks the unpacking there loudly, never silently).
@@ -297,7 +328,8 @@ class _Compiler:
         return Matcher(
             watches,
             tuple(self.terms),
-            (self.automaton(literal=False), self.automaton(literal=True)),
+            self.scanner(),
+            self.automaton(),
             {t: tuple(ws) for t, ws in by_trigger.items()},
             tuple(_named(w, d) for w, d in zip(self.configs, semantics, strict=True)),
             tuple(self.rule_hash(i, semantics) for i in range(len(self.configs))),
@@ -354,22 +386,41 @@ class _Compiler:
                     "shorten the chain",
                 ) from None
 
-    def automaton(self, *, literal: bool) -> ahocorasick.Automaton | None:
-        """One automaton for plain word terms (keys padded with spaces) or for the rest."""
+    def keys(self, *, literal: bool) -> dict[tuple[str, bool], _Key]:
+        """Search key -> (its length, prefix, term ids without and with an original check)."""
         by_key: dict[tuple[str, bool], list[int]] = {}
         for term_id, term in enumerate(self.terms):
             if term.literal == literal:
                 by_key.setdefault((term.key, term.prefix), []).append(term_id)
-        if not by_key:
-            return None
-        automaton = ahocorasick.Automaton()
+        found: dict[tuple[str, bool], _Key] = {}
         for (key, prefix), ids in by_key.items():
-            if not literal:
-                key = " " + key + ("" if prefix else " ")
             # Terms that need no look at the original text are kept apart: no check per hit.
             plain = tuple(i for i in ids if not self.terms[i].needs_original)
             checked = tuple(i for i in ids if self.terms[i].needs_original)
-            automaton.add_word(key, (len(key), prefix, plain, checked))
+            found[key, prefix] = (
+                len(key) + (0 if literal else 1 if prefix else 2),
+                prefix,
+                plain,
+                checked,
+            )
+        return found
+
+    def scanner(self) -> tuple[KeyScanner | None, tuple[_Key, ...]]:
+        """Plain word terms: keys padded with spaces, found by Hyperscan."""
+        keys = self.keys(literal=False)
+        if not keys:
+            return None, ()
+        padded = [" " + key + ("" if prefix else " ") for key, prefix in keys]
+        return KeyScanner(padded), tuple(keys.values())
+
+    def automaton(self) -> ahocorasick.Automaton | None:
+        """Terms with punctuation or in scripts without spaces, found by Aho-Corasick."""
+        keys = self.keys(literal=True)
+        if not keys:
+            return None
+        automaton = ahocorasick.Automaton()
+        for (key, _), value in keys.items():
+            automaton.add_word(key, value)
         automaton.make_automaton()
         return automaton
 
