@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from itertools import chain
 from typing import Any
 
 import ahocorasick
@@ -84,10 +83,22 @@ class Matcher:
         self._terms = terms
         self._words, self._keys = words
         self._literals = literals
-        # Per term id: the watches its occurrence may make fire (indexable, so one C-level map).
-        self._by_trigger = tuple(by_trigger.get(term_id, ()) for term_id in range(len(terms)))
-        # Per watch, what the fast path of match() reads, as one tuple.
-        self._rows = tuple((w.id, w.simple, w.terms, w.min_mentions) for w in watches)
+        # Per term id: the term-only watches it belongs to, as (index, id, its other terms,
+        # min_mentions), so that match() goes from the few terms that occurred straight to
+        # the watches they make fire; and the other watches it may make fire.
+        solo: list[list[_Solo]] = [[] for _ in terms]
+        for index, w in enumerate(watches):
+            if w.simple:
+                # Two spellings of one term ("Korea", "korea") share an id: once is enough.
+                for term_id in dict.fromkeys(w.terms):
+                    others = tuple(t for t in dict.fromkeys(w.terms) if t != term_id)
+                    solo[term_id].append((index, w.id, others, w.min_mentions))
+        self._solo = tuple(tuple(entries) for entries in solo)
+        self._by_trigger = {
+            term_id: composite
+            for term_id, indexes in by_trigger.items()
+            if (composite := tuple(i for i in indexes if not watches[i].simple))
+        }
         # Per term: the acronym mode when it is a one-word acronym (rule 3), which a hit in
         # ASCII text can check with two str methods; 0 when Term.accepts must decide.
         self._acronym = tuple(
@@ -122,39 +133,54 @@ class Matcher:
         if self._words is None and self._literals is None:
             return {}
         scan = Scan(doc.lang)
-        if doc.title:
-            self._scan_field(scan, "title", doc.title)
-        if doc.body:
-            self._scan_field(scan, "body", doc.body)
+        fields = [("title", doc.title), ("body", doc.body)]
         # url and source are only ever conditions of queries: scanned when a query asks.
         if doc.url and "url" in self._conditions:
-            self._scan_field(scan, "url", doc.url)
+            fields.append(("url", doc.url))
         if doc.source and "source" in self._conditions:
-            self._scan_field(scan, "source", doc.source)
+            fields.append(("source", doc.source))
+        self._scan(scan, [(name, text) for name, text in fields if text])
         occurrences = scan.occurrences
         if not occurrences:
             return {}
-        found: dict[str, list[Mention]] = {}
-        watches = self._watches
-        rows = self._rows
+        # (watch index, watch id, mentions as hits) of every watch that fires.
+        fired: list[tuple[int, str, list[Hit]]] = []
+        # Watches to evaluate in full: with a query or exclusions, or with hits of more than
+        # one of their terms (which may overlap: rule 8).
+        composite: set[int] = set()
+        solo, by_trigger = self._solo, self._by_trigger
         keep_text_only = bool(self._conditions)
-        new, set_watch, set_field, set_start, set_end, set_text = _MENTION_FAST
-        candidates = set(chain.from_iterable(map(self._by_trigger.__getitem__, occurrences)))
-        for index in sorted(candidates):
-            watch_id, simple, terms, min_mentions = rows[index]
-            if simple:
-                # The common case: terms only. One term's hits never overlap one another.
-                hits: list[Hit] = []
-                for term_id in terms:
+        for term_id, hits in occurrences.items():
+            for index, watch_id, others, min_mentions in solo[term_id]:
+                for other in others:
+                    if other in occurrences:
+                        composite.add(index)
+                        break
+                else:
+                    if keep_text_only:
+                        hits = [h for h in hits if h[0] in TEXT_FIELDS]
+                    if hits and len(hits) >= min_mentions:
+                        fired.append((index, watch_id, hits))
+            composite.update(by_trigger.get(term_id, ()))
+        watches = self._watches
+        for index in composite:
+            watch = watches[index]
+            if watch.simple:
+                found_hits: list[Hit] = []
+                for term_id in watch.terms:
                     more = occurrences.get(term_id)
                     if more:
-                        hits = collapse(hits + more) if hits else more
+                        found_hits = collapse(found_hits + more) if found_hits else more
             else:
-                hits = evaluate_watch(watches, index, scan)
+                found_hits = evaluate_watch(watches, index, scan)
             if keep_text_only:
-                hits = [h for h in hits if h[0] in TEXT_FIELDS]
-            if len(hits) < min_mentions or not hits:
-                continue
+                found_hits = [h for h in found_hits if h[0] in TEXT_FIELDS]
+            if found_hits and len(found_hits) >= watch.min_mentions:
+                fired.append((index, watch.id, found_hits))
+        fired.sort()  # watchlist order (an index is never there twice)
+        found: dict[str, list[Mention]] = {}
+        new, set_watch, set_field, set_start, set_end, set_text = _MENTION_FAST
+        for _, watch_id, hits in fired:
             mentions = []
             for hit in hits:
                 # Mention(watch_id, field, first, after, text) without the frozen dataclass
@@ -170,45 +196,61 @@ class Matcher:
             found[watch_id] = mentions
         return found
 
-    def _scan_field(self, scan: Scan, name: str, text: str) -> None:
-        folded = fold(text)
-        scan.folded[name] = folded
-        scan.originals[name] = text
-        if self._words is not None:
-            self._scan_words(scan, name, text, folded)
+    def _scan(self, scan: Scan, fields: list[tuple[str, str]]) -> None:
+        for name, text in fields:
+            scan.folded[name] = fold(text)
+            scan.originals[name] = text
+        if self._words is not None and fields:
+            self._scan_words(scan, fields)
         if self._literals is not None:
-            self._scan_literals(scan, name, text, folded)
+            for name, text in fields:
+                self._scan_literals(scan, name, text, scan.folded[name])
 
-    def _scan_words(self, scan: Scan, name: str, text: str, folded: Folded) -> None:
+    def _scan_words(self, scan: Scan, fields: list[tuple[str, str]]) -> None:
         """Whole-word terms: the scan finds them, a few need a look at the original case."""
         assert self._words is not None
+        # Keys are " key " (or " key" for a prefix) in a view where every non-word character
+        # is a space: a raw hit is already a whole-word hit. The views of all fields are
+        # scanned at once, joined by a NUL (no key has one). An end is the offset after the
+        # key's last character; offsets in a field's view are one more than in its folded text.
+        views = [" " + word_view(scan.folded[name].text) + " " for name, _ in fields]
+        view = "\0".join(views)
+        found = self._words.ends(view)
+        if not found:
+            return
         terms, keys, acronym = self._terms, self._keys, self._acronym
         occurrences = scan.occurrences
-        span = folded.span
-        # Keys are " key " (or " key" for a prefix) in a view where every non-word character
-        # is a space: a raw hit is already a whole-word hit. Offsets in the view are one more
-        # than in the folded text; an end is the offset after the key's last character.
-        view = " " + word_view(folded.text) + " "
-        for last, key in self._words.ends(view):
+        field = -1
+        limit = base = 0
+        name = text = ""
+        folded = scan.folded[fields[0][0]]
+        for last, key in found:
+            while last > limit:  # the next field (hits come in order of end)
+                field += 1
+                base = limit + 1 if field else 0
+                limit = base + len(views[field])
+                name, text = fields[field]
+                folded = scan.folded[name]
             size, prefix, plain, checked = keys[key]
+            last -= base
             start = last - size
             if prefix:
-                stop = view.find(" ", last) - 1
+                stop = view.find(" ", base + last) - base - 1
                 end = last - 1
             else:
                 end = stop = last - 2
-            first, after = span(start, stop)
+            first, after = folded.span(start, stop)
             hit = (name, start, stop, first, after, text[first:after])
             for term_id in plain:
-                found = occurrences.get(term_id)
-                if found is None:
+                seen = occurrences.get(term_id)
+                if seen is None:
                     occurrences[term_id] = [hit]
                 else:
-                    found.append(hit)
+                    seen.append(hit)
             if not checked:
                 continue
             if end != stop:
-                first, after = span(start, end)
+                first, after = folded.span(start, end)
             written = text[first:after]
             for term_id in checked:
                 mode = acronym[term_id]
@@ -251,6 +293,8 @@ class Matcher:
 # A search key's length (padding included), whether it is a prefix, and the ids of its terms
 # that need no check and that need a look at the original text.
 _Key = tuple[int, bool, tuple[int, ...], tuple[int, ...]]
+# A term-only watch as seen from one of its terms: index, id, its other terms, min_mentions.
+_Solo = tuple[int, str, tuple[int, ...], int]
 
 # object.__new__ and the slot descriptors of Mention, in field order (see Matcher.match; a
 # field appended to Mention breaks the unpacking there loudly, never silently).
