@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from newsradar.scanner import KeyScanner
+from newsradar.scanner import KeyScanner, Pattern
 
 
 @pytest.mark.parametrize(
@@ -58,6 +58,15 @@ def test_threads_scan_at_once() -> None:
     assert all(found == expected for found in results)
 
 
-def test_refuses_to_pickle() -> None:
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("kim  jong", True), ("kim jong", False), ("kim.  jong", False), ("", False), ("a   b", True)],
+)
+def test_pattern(text: str, found: bool) -> None:
+    assert Pattern(rb"[a-z]  +[a-z]").search(text) is found
+
+
+@pytest.mark.parametrize("compiled", [KeyScanner([" nato "]), Pattern(rb"nato")])
+def test_refuses_to_pickle(compiled: object) -> None:
     with pytest.raises(TypeError, match="compile the watchlist in each process"):
-        pickle.dumps(KeyScanner([" nato "]))
+        pickle.dumps(compiled)

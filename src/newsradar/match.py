@@ -37,7 +37,7 @@ from newsradar.evaluate import (
     triggers,
 )
 from newsradar.models import Mention
-from newsradar.normalize import Folded, fold, is_word_char, word_view
+from newsradar.normalize import Folded, fold, fold_words, is_word_char, word_view
 from newsradar.query import QuerySyntaxError, parse, refs
 from newsradar.scanner import KeyScanner
 from newsradar.snippet import snippet
@@ -197,8 +197,10 @@ class Matcher:
         return found
 
     def _scan(self, scan: Scan, fields: list[tuple[str, str]]) -> None:
+        # Keys with punctuation may span any run of spaces: only they need all runs collapsed.
+        folder = fold if self._literals is not None else fold_words
         for name, text in fields:
-            scan.folded[name] = fold(text)
+            scan.folded[name] = folder(text)
             scan.originals[name] = text
         if self._words is not None and fields:
             self._scan_words(scan, fields)
@@ -224,6 +226,7 @@ class Matcher:
         limit = base = 0
         name = text = ""
         folded = scan.folded[fields[0][0]]
+        same = False
         for last, key in found:
             while last > limit:  # the next field (hits come in order of end)
                 field += 1
@@ -231,6 +234,8 @@ class Matcher:
                 limit = base + len(views[field])
                 name, text = fields[field]
                 folded = scan.folded[name]
+                # Offsets the same in the original (no map to look up): see fold_words.
+                same = folded.starts is None and folded.pieces is None
             size, prefix, plain, checked = keys[key]
             last -= base
             start = last - size
@@ -239,7 +244,7 @@ class Matcher:
                 end = last - 1
             else:
                 end = stop = last - 2
-            first, after = folded.span(start, stop)
+            first, after = (start, stop) if same else folded.span(start, stop)
             hit = (name, start, stop, first, after, text[first:after])
             for term_id in plain:
                 seen = occurrences.get(term_id)

@@ -19,7 +19,7 @@ from typing import Any
 
 import hyperscan
 
-__all__ = ["KeyScanner"]
+__all__ = ["KeyScanner", "Pattern"]
 
 
 def _record(key: int, _start: int, end: int, _flags: int, found: Any) -> None:
@@ -27,13 +27,50 @@ def _record(key: int, _start: int, end: int, _flags: int, found: Any) -> None:
     found.append((end, key))
 
 
-class KeyScanner:
+class _Compiled:
+    """A Hyperscan database and one scratch space per thread that scans with it."""
+
+    def __init__(self) -> None:
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._local = threading.local()
+
+    def _scratch(self) -> hyperscan.Scratch:
+        scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        return scratch
+
+    def __getstate__(self) -> object:
+        raise TypeError(
+            f"a {type(self).__name__} cannot be pickled; compile the watchlist in each process"
+        )
+
+
+class Pattern(_Compiled):
+    """Whether a regular expression occurs in ASCII text, e.g. ``Pattern(rb"[a-z]  +[a-z]")``.
+
+    About twice as fast as :mod:`re` for a pattern without a literal to search for first.
+    """
+
+    def __init__(self, pattern: bytes) -> None:
+        super().__init__()
+        self._database.compile(
+            expressions=[pattern], ids=[0], elements=1, flags=hyperscan.HS_FLAG_SINGLEMATCH
+        )
+
+    def search(self, text: str) -> bool:
+        found: list[tuple[int, int]] = []
+        self._database.scan(text.encode("ascii"), _record, context=found, scratch=self._scratch())
+        return bool(found)
+
+
+class KeyScanner(_Compiled):
     """Compiled keys; :meth:`ends` is thread-safe (one Hyperscan scratch space per thread)."""
 
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("KeyScanner needs at least one key")
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        super().__init__()
         # UTF-8: a key starting with an ASCII character (the matcher's keys start with a
         # space) can only match at a character boundary of the text.
         self._database.compile(
@@ -43,14 +80,11 @@ class KeyScanner:
             flags=0,
             literal=True,
         )
-        self._local = threading.local()
 
     def ends(self, text: str) -> list[tuple[int, int]]:
         """(end offset in characters, key index) of every occurrence, in order of end."""
         found: list[tuple[int, int]] = []
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        scratch = self._scratch()
         if text.isascii():
             self._database.scan(text.encode("ascii"), _record, context=found, scratch=scratch)
             # Hyperscan does not promise the order of matches (it reports them by end in
@@ -68,6 +102,3 @@ class KeyScanner:
             byte = end
             converted.append((char, key))
         return converted
-
-    def __getstate__(self) -> object:
-        raise TypeError("a KeyScanner cannot be pickled; compile the watchlist in each process")
