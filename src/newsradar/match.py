@@ -151,17 +151,21 @@ class Matcher:
         solo, by_trigger = self._solo, self._by_trigger
         keep_text_only = bool(self._conditions)
         for term_id, hits in occurrences.items():
-            for index, watch_id, others, min_mentions in solo[term_id]:
-                for other in others:
-                    if other in occurrences:
-                        composite.add(index)
-                        break
-                else:
-                    if keep_text_only:
-                        hits = [h for h in hits if h[0] in TEXT_FIELDS]
-                    if hits and len(hits) >= min_mentions:
-                        fired.append((index, watch_id, hits))
-            composite.update(by_trigger.get(term_id, ()))
+            entries = solo[term_id]
+            if entries:
+                if keep_text_only:
+                    hits = [h for h in hits if h[0] in TEXT_FIELDS]
+                count = len(hits)
+                for index, watch_id, others, min_mentions in entries:
+                    for other in others:
+                        if other in occurrences:
+                            composite.add(index)
+                            break
+                    else:
+                        if count and count >= min_mentions:
+                            fired.append((index, watch_id, hits))
+            if by_trigger:
+                composite.update(by_trigger.get(term_id, ()))
         watches = self._watches
         for index in composite:
             watch = watches[index]
@@ -212,11 +216,12 @@ class Matcher:
         """Whole-word terms: the scan finds them, a few need a look at the original case."""
         assert self._words is not None
         # Keys are " key " (or " key" for a prefix) in a view where every non-word character
-        # is a space: a raw hit is already a whole-word hit. The views of all fields are
-        # scanned at once, joined by a NUL (no key has one). An end is the offset after the
-        # key's last character; offsets in a field's view are one more than in its folded text.
-        views = [" " + word_view(scan.folded[name].text) + " " for name, _ in fields]
-        view = "\0".join(views)
+        # is a space: a raw hit is already a whole-word hit. All fields are scanned at once,
+        # with two spaces between two fields (a key never has two in a row), so each field is
+        # padded with one space on either side. An end is the offset after the key's last
+        # character; offsets in a field's padded view are one more than in its folded text.
+        texts = [scan.folded[name].text for name, _ in fields]
+        view = " " + word_view("\0\0".join(texts)) + " "
         found = self._words.ends(view)
         if not found:
             return
@@ -230,8 +235,8 @@ class Matcher:
         for last, key in found:
             while last > limit:  # the next field (hits come in order of end)
                 field += 1
-                base = limit + 1 if field else 0
-                limit = base + len(views[field])
+                base = limit
+                limit = base + len(texts[field]) + 2
                 name, text = fields[field]
                 folded = scan.folded[name]
                 # Offsets the same in the original (no map to look up): see fold_words.

@@ -84,7 +84,7 @@ class KeyScanner(_Compiled):
     def ends(self, text: str) -> list[tuple[int, int]]:
         """(end offset in characters, key index) of every occurrence, in order of end."""
         found: list[tuple[int, int]] = []
-        scratch = self._scratch()
+        scratch = getattr(self._local, "scratch", None) or self._scratch()
         if text.isascii():
             self._database.scan(text.encode("ascii"), _record, context=found, scratch=scratch)
             # Hyperscan does not promise the order of matches (it reports them by end in
