@@ -133,13 +133,16 @@ class Matcher:
         if self._words is None and self._literals is None:
             return {}
         scan = Scan(doc.lang)
-        fields = [("title", doc.title), ("body", doc.body)]
+        fields = [("title", doc.title)] if doc.title else []
+        if doc.body:
+            fields.append(("body", doc.body))
         # url and source are only ever conditions of queries: scanned when a query asks.
-        if doc.url and "url" in self._conditions:
-            fields.append(("url", doc.url))
-        if doc.source and "source" in self._conditions:
-            fields.append(("source", doc.source))
-        self._scan(scan, [(name, text) for name, text in fields if text])
+        if self._conditions:
+            if doc.url and "url" in self._conditions:
+                fields.append(("url", doc.url))
+            if doc.source and "source" in self._conditions:
+                fields.append(("source", doc.source))
+        self._scan(scan, fields)
         occurrences = scan.occurrences
         if not occurrences:
             return {}
@@ -221,7 +224,7 @@ class Matcher:
         # padded with one space on either side. An end is the offset after the key's last
         # character; offsets in a field's padded view are one more than in its folded text.
         texts = [scan.folded[name].text for name, _ in fields]
-        view = " " + word_view("\0\0".join(texts)) + " "
+        view = word_view("\0" + "\0\0".join(texts) + "\0")
         found = self._words.ends(view)
         if not found:
             return
