@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from newsradar.normalize import Folded, _fold_general, fold, fold_cased, is_word_char, word_view
+from newsradar.normalize import (
+    Folded,
+    _fold_general,
+    fold,
+    fold_cased,
+    fold_words,
+    is_word_char,
+    word_view,
+)
 
 
 @pytest.mark.parametrize(
@@ -117,3 +125,36 @@ def _assert_same_fold(folded: Folded, general: Folded) -> None:
     assert [folded.span(i, j + 1) for i in kept for j in kept if i <= j] == [
         general.span(i, j + 1) for i in kept for j in kept if i <= j
     ]
+
+
+# (text, whether fold_words keeps the runs of spaces: none lies between two words)
+WORD_RUNS = [
+    ("NATO said.\n    Russia said", True),
+    ("(Reuters) -  NATO", True),
+    ("  leading and trailing  ", True),
+    ("no runs at all", True),
+    ("T\u00fcrkiye.\n    Erdo\u011fan", True),  # the ASCII path after folding letters
+    ("Kim  Jong Un", False),
+    ("Kim Jong-\nUn", False),
+    ("dlrs\n    Net 4.5 mln", False),
+    ("Erdo\u011fan  said", False),
+    ("page 1  2", False),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), WORD_RUNS)
+def test_fold_words_keeps_runs_only_away_from_words(text: str, kept: bool) -> None:
+    folded = fold_words(text)
+    if kept:
+        # Every offset unchanged: the text is fold's before collapsing, the map is identity.
+        assert folded.pieces is None and folded.starts is None
+        assert len(folded.text) == len(text)
+        assert " ".join(folded.text.split()) == " ".join(fold(text).text.split())
+        assert folded.span(1, 3) == (1, 3)
+    else:
+        assert folded.text == fold(text).text
+
+
+def test_fold_words_on_text_the_ascii_path_cannot_take() -> None:
+    text = "\u00c6sir  \u0410\u0411"  # expands and Cyrillic: the general path
+    assert fold_words(text).text == fold(text).text

@@ -1,6 +1,8 @@
 """Evaluating compiled watches on one scanned document.
 
-A *hit* is ``(field, start, end)`` in the folded text of that field. The scan
+A *hit* is ``(field, start, end, first, after, text)``: ``start``/``end`` in the folded text
+of that field (what the rules compare), ``first``/``after`` the same span in the original text
+and ``text`` that original slice (what a mention reports, resolved once per hit). The scan
 (:class:`Scan`) holds every verified hit per term id; a watch's mentions are the hits of its
 terms plus those of the query leaves that made the query true, minus the hits its ``exclude``
 phrases cover, with overlapping hits collapsed to the longest (rule 8). ``@watch-id`` reuses the
@@ -30,7 +32,7 @@ __all__ = [
     "triggers",
 ]
 
-Hit = tuple[str, int, int]
+Hit = tuple[str, int, int, int, int, str]
 # A compiled query node: ("term", id) | ("ref", index) | ("and"|"or", children) | ("not", child)
 # | ("near", left, right, distance, ordered) | ("field", name, child) | ("lang", code).
 Plan = tuple[Any, ...]
@@ -183,7 +185,7 @@ def evaluate_watch(watches: tuple[CompiledWatch, ...], index: int, scan: Scan) -
 def _uncovered(hits: list[Hit], excluded: list[Hit]) -> list[Hit]:
     """The hits no exclusion covers (exclusions by start, with the furthest end so far)."""
     by_field: dict[str, tuple[list[int], list[int]]] = {}
-    for field, start, end in sorted(excluded):
+    for field, start, end, *_ in sorted(excluded):
         starts, furthest = by_field.setdefault(field, ([], []))
         starts.append(start)
         furthest.append(max(end, furthest[-1]) if furthest else end)

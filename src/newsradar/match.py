@@ -5,47 +5,30 @@
     {'nato': [Mention(watch_id='nato', field='title', start=0, end=4, text='NATO')], ...}
 
 Every term of every watch (``terms``, ``exclude`` and the words of queries) goes into ONE
-Aho-Corasick automaton over folded text (:mod:`newsradar.normalize`). A document is folded and
-scanned once per field; each hit is checked against its term's rules (:mod:`newsradar.terms`),
-and only the watches one of whose terms occurred are evaluated (:mod:`newsradar.evaluate`).
-Mentions come back as spans of the ORIGINAL field text.
+multi-pattern index over folded text (:mod:`newsradar.normalize`): whole-word keys in a
+Hyperscan literal database (:mod:`newsradar.scanner`), the few keys with punctuation or in
+scripts without spaces in an Aho-Corasick automaton. A document is folded and scanned once per
+field; each hit is checked against its term's rules (:mod:`newsradar.terms`), and only the
+watches one of whose terms occurred are evaluated (:mod:`newsradar.evaluate`). Mentions come
+back as spans of the ORIGINAL field text.
 """
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-import ahocorasick
-
+from newsradar.compiler import CompiledWatchlist, compile_watchlist
 from newsradar.config import WatchConfig
-from newsradar.errors import WatchlistError
-from newsradar.evaluate import (
-    CompiledWatch,
-    Hit,
-    QueryPlan,
-    Scan,
-    collapse,
-    evaluate_watch,
-    reachable,
-    triggers,
-)
+from newsradar.evaluate import Hit, Scan, collapse, evaluate_watch
 from newsradar.models import Mention
-from newsradar.normalize import Folded, fold, is_word_char, word_view
-from newsradar.query import QuerySyntaxError, parse, refs
+from newsradar.normalize import Folded, fold, fold_words, is_word_char, word_view
 from newsradar.snippet import snippet
-from newsradar.terms import Term, TermError, parse_term
+from newsradar.terms import CAPS_OR_TITLE
 
 __all__ = ["Document", "Matcher", "snippet"]
 
-# Bump when the meaning of a definition changes, so that rule hashes (and rematch) notice.
-ENGINE_VERSION = "newsradar-match/1"
-# Longest chain of @references (a refers to b refers to c...): evaluation recurses along it.
-MAX_REFERENCE_DEPTH = 32
 # Fields mentions are reported for; url and source only serve as conditions in queries.
 TEXT_FIELDS = ("title", "body")
 
@@ -66,21 +49,36 @@ class Document:
 class Matcher:
     """A compiled watchlist. Build with :meth:`compile`; :meth:`match` is pure and thread-safe."""
 
-    def __init__(
-        self,
-        watches: tuple[CompiledWatch, ...],
-        terms: tuple[Term, ...],
-        automata: tuple[ahocorasick.Automaton | None, ahocorasick.Automaton | None],
-        by_trigger: dict[int, tuple[int, ...]],
-        definitions: tuple[str, ...],
-        hashes: tuple[str, ...],
-    ) -> None:
+    def __init__(self, compiled: CompiledWatchlist) -> None:
+        watches, terms = compiled.watches, compiled.terms
+        by_trigger = compiled.by_trigger
         self._watches = watches
         self._terms = terms
-        self._words, self._literals = automata
-        self._by_trigger = by_trigger
-        self._definitions = definitions
-        self._hashes = hashes
+        self._words, self._keys = compiled.words, compiled.keys
+        self._literals = compiled.literals
+        # Per term id: the term-only watches it belongs to, as (index, id, its other terms,
+        # min_mentions), so that match() goes from the few terms that occurred straight to
+        # the watches they make fire; and the other watches it may make fire.
+        solo: list[list[_Solo]] = [[] for _ in terms]
+        for index, w in enumerate(watches):
+            if w.simple:
+                # Two spellings of one term ("Korea", "korea") share an id: once is enough.
+                for term_id in dict.fromkeys(w.terms):
+                    others = tuple(t for t in dict.fromkeys(w.terms) if t != term_id)
+                    solo[term_id].append((index, w.id, others, w.min_mentions))
+        self._solo = tuple(tuple(entries) for entries in solo)
+        self._by_trigger = {
+            term_id: composite
+            for term_id, indexes in by_trigger.items()
+            if (composite := tuple(i for i in indexes if not watches[i].simple))
+        }
+        # Per term: the acronym mode when it is a one-word acronym (rule 3), which a hit in
+        # ASCII text can check with two str methods; 0 when Term.accepts must decide.
+        self._acronym = tuple(
+            t.acronyms[0] if len(t.acronyms) == 1 and not t.case_sensitive else 0 for t in terms
+        )
+        self._definitions = compiled.definitions
+        self._hashes = compiled.hashes
         self._index = {w.id: i for i, w in enumerate(watches)}
         self._conditions = frozenset(
             name for w in watches if w.plan is not None for name in w.plan.fields
@@ -89,7 +87,7 @@ class Matcher:
     @classmethod
     def compile(cls, watches: Sequence[WatchConfig], *, source: str = "watchlist.toml") -> Matcher:
         """Compile watches; raises :class:`WatchlistError` naming the watch, column and fix."""
-        return _Compiler(watches, source).build()
+        return cls(compile_watchlist(watches, source))
 
     @property
     def watch_ids(self) -> tuple[str, ...]:
@@ -108,94 +106,148 @@ class Matcher:
         if self._words is None and self._literals is None:
             return {}
         scan = Scan(doc.lang)
-        if doc.title:
-            self._scan_field(scan, "title", doc.title)
+        fields = [("title", doc.title)] if doc.title else []
         if doc.body:
-            self._scan_field(scan, "body", doc.body)
+            fields.append(("body", doc.body))
         # url and source are only ever conditions of queries: scanned when a query asks.
-        if doc.url and "url" in self._conditions:
-            self._scan_field(scan, "url", doc.url)
-        if doc.source and "source" in self._conditions:
-            self._scan_field(scan, "source", doc.source)
+        if self._conditions:
+            if doc.url and "url" in self._conditions:
+                fields.append(("url", doc.url))
+            if doc.source and "source" in self._conditions:
+                fields.append(("source", doc.source))
+        self._scan(scan, fields)
         occurrences = scan.occurrences
         if not occurrences:
             return {}
-        candidates: set[int] = set()
-        by_trigger = self._by_trigger
-        for term_id in occurrences:
-            candidates.update(by_trigger.get(term_id, ()))
-        found: dict[str, list[Mention]] = {}
-        watches = self._watches
+        # (watch index, watch id, mentions as hits) of every watch that fires.
+        fired: list[tuple[int, str, list[Hit]]] = []
+        # Watches to evaluate in full: with a query or exclusions, or with hits of more than
+        # one of their terms (which may overlap: rule 8).
+        composite: set[int] = set()
+        solo, by_trigger = self._solo, self._by_trigger
         keep_text_only = bool(self._conditions)
-        # Original (field, start, end, text) per hit, shared by the watches that report it.
-        resolved: dict[Hit, tuple[str, int, int, str]] = {}
-        folded, originals = scan.folded, scan.originals
-        new, set_watch, set_field, set_start, set_end, set_text = _MENTION_FAST
-        for index in sorted(candidates):
+        for term_id, hits in occurrences.items():
+            entries = solo[term_id]
+            if entries:
+                if keep_text_only:
+                    hits = [h for h in hits if h[0] in TEXT_FIELDS]
+                count = len(hits)
+                for index, watch_id, others, min_mentions in entries:
+                    for other in others:
+                        if other in occurrences:
+                            composite.add(index)
+                            break
+                    else:
+                        if count and count >= min_mentions:
+                            fired.append((index, watch_id, hits))
+            if by_trigger:
+                composite.update(by_trigger.get(term_id, ()))
+        watches = self._watches
+        for index in composite:
             watch = watches[index]
             if watch.simple:
-                # The common case: terms only. One term's hits never overlap one another.
-                hits: list[Hit] = []
+                found_hits: list[Hit] = []
                 for term_id in watch.terms:
                     more = occurrences.get(term_id)
                     if more:
-                        hits = collapse(hits + more) if hits else more
+                        found_hits = collapse(found_hits + more) if found_hits else more
             else:
-                hits = evaluate_watch(watches, index, scan)
+                found_hits = evaluate_watch(watches, index, scan)
             if keep_text_only:
-                hits = [h for h in hits if h[0] in TEXT_FIELDS]
-            if len(hits) < watch.min_mentions or not hits:
-                continue
-            watch_id = watch.id
+                found_hits = [h for h in found_hits if h[0] in TEXT_FIELDS]
+            if found_hits and len(found_hits) >= watch.min_mentions:
+                fired.append((index, watch.id, found_hits))
+        fired.sort()  # watchlist order (an index is never there twice)
+        found: dict[str, list[Mention]] = {}
+        new, set_watch, set_field, set_start, set_end, set_text = _MENTION_FAST
+        for _, watch_id, hits in fired:
             mentions = []
             for hit in hits:
-                span = resolved.get(hit)
-                if span is None:
-                    field = hit[0]
-                    first, after = folded[field].span(hit[1], hit[2])
-                    span = resolved[hit] = (field, first, after, originals[field][first:after])
-                # Mention(watch_id, *span) without the frozen dataclass __init__ (a Python
-                # call doing object.__setattr__ per field): about twice as cheap, same object.
+                # Mention(watch_id, field, first, after, text) without the frozen dataclass
+                # __init__ (a Python call doing object.__setattr__ per field): about twice as
+                # cheap, same object.
                 mention = new(Mention)
                 set_watch(mention, watch_id)
-                set_field(mention, span[0])
-                set_start(mention, span[1])
-                set_end(mention, span[2])
-                set_text(mention, span[3])
+                set_field(mention, hit[0])
+                set_start(mention, hit[3])
+                set_end(mention, hit[4])
+                set_text(mention, hit[5])
                 mentions.append(mention)
             found[watch_id] = mentions
         return found
 
-    def _scan_field(self, scan: Scan, name: str, text: str) -> None:
-        folded = fold(text)
-        scan.folded[name] = folded
-        scan.originals[name] = text
-        haystack = folded.text
-        terms = self._terms
-        occurrences = scan.occurrences
-        if self._words is not None:
-            # Keys are " key " (or " key" for a prefix) in a view where every non-word
-            # character is a space: a raw hit is already a whole-word hit.
-            view = " " + word_view(haystack) + " "
-            for last, (size, prefix, plain, checked) in self._words.iter(view):
-                start = last - size + 1
-                if prefix:
-                    end, stop = last, view.find(" ", last + 1) - 1
-                else:
-                    end = stop = last - 1
-                hit = (name, start, stop)
-                for term_id in plain:
-                    found = occurrences.get(term_id)
-                    if found is None:
-                        occurrences[term_id] = [hit]
-                    else:
-                        found.append(hit)
-                for term_id in checked:
-                    first, after = folded.span(start, end)
-                    if terms[term_id].accepts(text[first:after]):
-                        occurrences.setdefault(term_id, []).append(hit)
+    def _scan(self, scan: Scan, fields: list[tuple[str, str]]) -> None:
+        # Keys with punctuation may span any run of spaces: only they need all runs collapsed.
+        folder = fold if self._literals is not None else fold_words
+        for name, text in fields:
+            scan.folded[name] = folder(text)
+            scan.originals[name] = text
+        if self._words is not None and fields:
+            self._scan_words(scan, fields)
         if self._literals is not None:
-            self._scan_literals(scan, name, text, folded)
+            for name, text in fields:
+                self._scan_literals(scan, name, text, scan.folded[name])
+
+    def _scan_words(self, scan: Scan, fields: list[tuple[str, str]]) -> None:
+        """Whole-word terms: the scan finds them, a few need a look at the original case."""
+        assert self._words is not None
+        # Keys are " key " (or " key" for a prefix) in a view where every non-word character
+        # is a space: a raw hit is already a whole-word hit. All fields are scanned at once,
+        # with two spaces between two fields (a key never has two in a row), so each field is
+        # padded with one space on either side. An end is the offset after the key's last
+        # character; offsets in a field's padded view are one more than in its folded text.
+        texts = [scan.folded[name].text for name, _ in fields]
+        view = word_view("\0" + "\0\0".join(texts) + "\0")
+        found = self._words.ends(view)
+        if not found:
+            return
+        terms, keys, acronym = self._terms, self._keys, self._acronym
+        occurrences = scan.occurrences
+        field = -1
+        limit = base = 0
+        name = text = ""
+        folded = scan.folded[fields[0][0]]
+        same = False
+        for last, key in found:
+            while last > limit:  # the next field (hits come in order of end)
+                field += 1
+                base = limit
+                limit = base + len(texts[field]) + 2
+                name, text = fields[field]
+                folded = scan.folded[name]
+                # Offsets the same in the original (no map to look up): see fold_words.
+                same = folded.starts is None and folded.pieces is None
+            size, prefix, plain, checked = keys[key]
+            last -= base
+            start = last - size
+            if prefix:
+                stop = view.find(" ", base + last) - base - 1
+                end = last - 1
+            else:
+                end = stop = last - 2
+            first, after = (start, stop) if same else folded.span(start, stop)
+            hit = (name, start, stop, first, after, text[first:after])
+            for term_id in plain:
+                seen = occurrences.get(term_id)
+                if seen is None:
+                    occurrences[term_id] = [hit]
+                else:
+                    seen.append(hit)
+            if not checked:
+                continue
+            if end != stop:
+                first, after = folded.span(start, end)
+            written = text[first:after]
+            for term_id in checked:
+                mode = acronym[term_id]
+                if mode and written.isascii():
+                    # Term.accepts for one ASCII word: an acronym is written without a lower
+                    # case letter, or (4-5 letters) in title case.
+                    if not written.isupper() and not (mode == CAPS_OR_TITLE and written.istitle()):
+                        continue
+                elif not terms[term_id].accepts(written):
+                    continue
+                occurrences.setdefault(term_id, []).append(hit)
 
     def _scan_literals(self, scan: Scan, name: str, text: str, folded: Folded) -> None:
         """Terms with punctuation or in scripts without spaces: checked hit by hit."""
@@ -218,8 +270,14 @@ class Matcher:
                     first, after = folded.span(start, end)
                     if not term.accepts(text[first:after]):
                         continue
-                occurrences.setdefault(term_id, []).append((name, start, stop))
+                first, after = folded.span(start, stop)
+                occurrences.setdefault(term_id, []).append(
+                    (name, start, stop, first, after, text[first:after])
+                )
 
+
+# A term-only watch as seen from one of its terms: index, id, its other terms, min_mentions.
+_Solo = tuple[int, str, tuple[int, ...], int]
 
 # object.__new__ and the slot descriptors of Mention, in field order (see Matcher.match; a
 # field appended to Mention breaks the unpacking there loudly, never silently).
@@ -227,184 +285,3 @@ _MENTION_FAST: tuple[Any, ...] = (
     object.__new__,
     *(Mention.__dict__[f.name].__set__ for f in fields(Mention)),
 )
-
-
-class _Compiler:
-    """Turns validated watch configurations into a :class:`Matcher`."""
-
-    def __init__(self, watches: Sequence[WatchConfig], source: str) -> None:
-        self.configs = tuple(watches)
-        self.source = source
-        self.index = {w.id: i for i, w in enumerate(self.configs)}
-        self.terms: list[Term] = []
-        self.term_ids: dict[Term, int] = {}
-        self.by_text: dict[str, int] = {}
-        # Watch ids each watch's query refers to, in order.
-        self.refs: list[list[str]] = [[] for _ in self.configs]
-        self.ref_columns: list[list[int]] = [[] for _ in self.configs]
-
-    def error(self, watch_id: str, problem: str, column: int | None = None) -> WatchlistError:
-        return WatchlistError(self.source, watch_id, problem, column)
-
-    def term_id(self, term: Term) -> int:
-        found = self.term_ids.get(term)
-        if found is None:
-            found = self.term_ids[term] = len(self.terms)
-            self.terms.append(term)
-        return found
-
-    def parse_terms(self, watch: WatchConfig, key: str, written: Sequence[str]) -> tuple[int, ...]:
-        ids: list[int] = []
-        for number, text in enumerate(written, start=1):
-            known = self.by_text.get(text)
-            if known is not None:  # large watchlists repeat the same names
-                ids.append(known)
-                continue
-            try:
-                ids.append(self.term_id(parse_term(text)))
-                self.by_text[text] = ids[-1]
-            except TermError as exc:
-                raise self.error(
-                    watch.id, f"{key}[{number}] {text!r}: {exc.problem}", exc.column
-                ) from None
-        return tuple(ids)
-
-    def build(self) -> Matcher:
-        compiled: list[CompiledWatch] = []
-        for watch in self.configs:
-            terms = self.parse_terms(watch, "terms", watch.terms)
-            excludes = self.parse_terms(watch, "exclude", watch.exclude)
-            plan = self.parse_query(watch, len(compiled)) if watch.query else None
-            if not terms and plan is None:
-                raise self.error(watch.id, "give it `terms` or a `query` (or both)")
-            compiled.append(
-                CompiledWatch(
-                    watch.id,
-                    terms,
-                    excludes,
-                    plan,
-                    watch.min_mentions,
-                    simple=not excludes and plan is None,
-                )
-            )
-        self.check_cycles()
-        watches = tuple(compiled)
-        by_trigger: dict[int, list[int]] = {}
-        for index in range(len(watches)):
-            for term_id in triggers(watches, index):
-                by_trigger.setdefault(term_id, []).append(index)
-        semantics = tuple(_definition(w) for w in self.configs)
-        return Matcher(
-            watches,
-            tuple(self.terms),
-            (self.automaton(literal=False), self.automaton(literal=True)),
-            {t: tuple(ws) for t, ws in by_trigger.items()},
-            tuple(_named(w, d) for w, d in zip(self.configs, semantics, strict=True)),
-            tuple(self.rule_hash(i, semantics) for i in range(len(self.configs))),
-        )
-
-    def parse_query(self, watch: WatchConfig, position: int) -> QueryPlan:
-        assert watch.query is not None
-        try:
-            node = parse(watch.query)
-        except QuerySyntaxError as exc:
-            raise self.error(watch.id, f"query: {exc.problem}", exc.column) from None
-        self.refs[position] = [ref.watch_id for ref in refs(node)]
-        self.ref_columns[position] = [ref.column for ref in refs(node)]
-        for ref in refs(node):
-            if ref.watch_id not in self.index:
-                close = difflib.get_close_matches(ref.watch_id, list(self.index), n=1)
-                fix = f"did you mean @{close[0]}?" if close else "define that watch or fix the id"
-                raise self.error(
-                    watch.id, f"query: unknown watch @{ref.watch_id}; {fix}", ref.column
-                )
-        try:
-            return QueryPlan.build(node, self.term_id, self.index)
-        except ValueError as exc:
-            raise self.error(watch.id, f"query: {exc}", 1) from None
-
-    def check_cycles(self) -> None:
-        done: set[str] = set()
-
-        def visit(watch_id: str, path: list[str]) -> None:
-            if watch_id in done:
-                return
-            if len(path) > MAX_REFERENCE_DEPTH:
-                raise RecursionError
-            position = self.index[watch_id]
-            for ref, column in zip(self.refs[position], self.ref_columns[position], strict=True):
-                if ref in path or ref == watch_id:
-                    cycle = path[path.index(ref) :] if ref in path else []
-                    chain = " -> ".join(f"@{w}" for w in [*cycle, watch_id, ref])
-                    raise self.error(
-                        watch_id,
-                        f"query: @{ref} makes a cycle ({chain}); remove one of these references",
-                        column,
-                    )
-                visit(ref, [*path, watch_id])
-            done.add(watch_id)
-
-        for watch in self.configs:
-            try:
-                visit(watch.id, [])
-            except RecursionError:
-                raise self.error(
-                    watch.id,
-                    f"query: watch references nest more than {MAX_REFERENCE_DEPTH} deep; "
-                    "shorten the chain",
-                ) from None
-
-    def automaton(self, *, literal: bool) -> ahocorasick.Automaton | None:
-        """One automaton for plain word terms (keys padded with spaces) or for the rest."""
-        by_key: dict[tuple[str, bool], list[int]] = {}
-        for term_id, term in enumerate(self.terms):
-            if term.literal == literal:
-                by_key.setdefault((term.key, term.prefix), []).append(term_id)
-        if not by_key:
-            return None
-        automaton = ahocorasick.Automaton()
-        for (key, prefix), ids in by_key.items():
-            if not literal:
-                key = " " + key + ("" if prefix else " ")
-            # Terms that need no look at the original text are kept apart: no check per hit.
-            plain = tuple(i for i in ids if not self.terms[i].needs_original)
-            checked = tuple(i for i in ids if self.terms[i].needs_original)
-            automaton.add_word(key, (len(key), prefix, plain, checked))
-        automaton.make_automaton()
-        return automaton
-
-    def rule_hash(self, index: int, definitions: tuple[str, ...]) -> str:
-        seen = (
-            reachable(index, lambda current: [self.index[r] for r in self.refs[current]])
-            if self.refs[index]
-            else {index}
-        )
-        # The watch's own definition first, then those it refers to, in watchlist order.
-        ordered = sorted(seen, key=lambda i: (i != index, i))
-        text = "\n".join([ENGINE_VERSION, *(definitions[i] for i in ordered)])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _definition(watch: WatchConfig) -> str:
-    """What the rule hash covers: the watch as TOML without its name."""
-    lines = [f"id = {json.dumps(watch.id)}"]
-    for key in ("terms", "exclude"):
-        values: tuple[str, ...] = getattr(watch, key)
-        if values:
-            lines.append(f"{key} = {json.dumps(list(values), ensure_ascii=False)}")
-    if watch.query and "'''" not in watch.query and not watch.query.endswith("'"):
-        lines.append(f"query = '''{watch.query}'''")
-    elif watch.query:
-        lines.append(f"query = {json.dumps(watch.query, ensure_ascii=False)}")
-    if watch.min_mentions != 1:
-        lines.append(f"min_mentions = {watch.min_mentions}")
-    return "\n".join(lines)
-
-
-def _named(watch: WatchConfig, definition: str) -> str:
-    """The definition shown to people: with the display name after the id."""
-    if not watch.name:
-        return definition
-    first, _, rest = definition.partition("\n")
-    name = f"name = {json.dumps(watch.name, ensure_ascii=False)}"
-    return "\n".join(part for part in (first, name, rest) if part)
