@@ -41,7 +41,7 @@ REPO = BENCH.parent
 # Stages in this order, then any other stage alphabetically; the pipeline (the longest) last.
 ORDER = ("matching", "fetching", "storage", "extraction")
 LAST = ("pipeline",)
-PACKAGES = ("prefect", "httpx", "feedparser", "trafilatura", "duckdb", "pyahocorasick")
+PACKAGES = ("prefect", "httpx", "feedparser", "trafilatura", "duckdb", "pyahocorasick", "hyperscan")
 COLUMNS = (
     "stage", "measure", "newsradar", "baseline_name", "baseline", "ratio", "unit", "target",
     "met", "notes",
