@@ -132,8 +132,14 @@ def finish_pass(
 def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.RunSummary) -> None:
     """Log lines per feed and article, the summary artifact, and the operator check."""
     logger = get_run_logger()
+    # One warning per pass; the details per feed are in the summary artifact, `newsradar
+    # feeds` and the CLI's table, so they stay at INFO (shown with --verbose).
     for feed_id, kind, message in summary.feeds_failed:
-        logger.warning(kv("feed_failed", feed_id=feed_id, error=kind, detail=message[:300]))
+        logger.info(kv("feed_failed", feed_id=feed_id, error=kind, detail=message[:300]))
+    if summary.feeds_failed:
+        ids = [feed_id for feed_id, _, _ in summary.feeds_failed]
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        logger.warning(kv("feeds_failed", count=len(ids), feeds=shown))
     # One line per article goes to the local log only: thousands of them would cost the
     # Prefect server more CPU than the pass spends on matching.
     for e in polled.entries:

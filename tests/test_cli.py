@@ -20,7 +20,10 @@ from tests.sample_site import WATCHLIST, serve_seed
 def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackHTTPServer) -> None:
     """`newsradar run` with Prefect's temporary server, as `make run` does it."""
     serve_seed(http_server)
-    feeds = f'[[feed]]\nname = "wire"\nurl = "{http_server.url("/feed.xml")}"\n'
+    feeds = (
+        f'[[feed]]\nname = "wire"\nurl = "{http_server.url("/feed.xml")}"\n\n'
+        f'[[feed]]\nname = "gone"\nurl = "{http_server.url("/no-such-feed.xml")}"\n'
+    )
     config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
@@ -36,6 +39,12 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
     assert done.returncode == 0, done.stderr
     assert "2 articles stored" in " ".join(done.stdout.split())
     assert "Traceback" not in done.stderr
+    # A failed feed: one warning line for the pass, its details once, in the table.
+    output = done.stdout + done.stderr
+    assert "feeds_failed count=1 feeds=gone" in output
+    assert "feed_failed feed_id=gone" not in output
+    assert output.count("http_4xx") == 1, output
+    assert output.count("answered 404") == 1, output
     with duckdb.connect(str(config / "data" / "newsradar.duckdb"), read_only=True) as con:
         watches = {w for (w,) in con.execute("SELECT DISTINCT watch_id FROM matches").fetchall()}
     assert {"nato", "north-korea", "arms-transfers"} <= watches

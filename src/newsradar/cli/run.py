@@ -28,7 +28,8 @@ def print_summary(summary: RunSummary) -> None:
     if summary.feeds_failed:
         table = Table("feed", "error", "detail", title="Feeds that failed", title_justify="left")
         for feed_id, kind, message in summary.feeds_failed:
-            table.add_row(feed_id, kind, message[:160])
+            # The message starts with the error class, already in its own column.
+            table.add_row(feed_id, kind, message.removeprefix(f"{kind}: ")[:160])
         console.print(table)
     if summary.matches_per_watch:
         table = Table("watch", "articles", title="Matches", title_justify="left")
