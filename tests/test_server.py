@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,15 @@ from newsradar.server import ServerStartError, local_prefect_server, server_is_h
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST
+
+
+@pytest.fixture
+def environ() -> Iterator[None]:
+    """`serve` sets Prefect defaults in os.environ: put it back as it was afterwards."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_a_busy_port_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
@@ -32,6 +42,7 @@ def test_health_is_what_the_api_answers(http_server: LoopbackHTTPServer) -> None
     assert not server_is_healthy(http_server.url("/elsewhere"))
 
 
+@pytest.mark.usefixtures("environ")
 def test_serve_against_an_unreachable_prefect_api_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -39,24 +50,19 @@ def test_serve_against_an_unreachable_prefect_api_says_what_to_do(
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    saved = dict(os.environ)  # serve sets Prefect defaults in the environment
     os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
-    try:
-        assert main(["serve", "--config", str(config)]) == 1
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    assert main(["serve", "--config", str(config)]) == 1
 
     err = " ".join(capsys.readouterr().err.split())
     assert f"no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in err
     assert "Traceback" not in err
 
 
+@pytest.mark.usefixtures("environ")
 def test_serve_on_a_busy_port_names_the_setting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(tmp_path, feeds="", watchlist=WATCHLIST)
-    saved = dict(os.environ)
     os.environ.pop("PREFECT_API_URL", None)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -64,11 +70,7 @@ def test_serve_on_a_busy_port_names_the_setting(
         settings = config / "newsradar.toml"
         port = busy.getsockname()[1]
         settings.write_text(settings.read_text() + f"\n[schedule]\nserver_port = {port}\n")
-        try:
-            assert main(["serve", "--config", str(config)]) == 1
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        assert main(["serve", "--config", str(config)]) == 1
 
     err = " ".join(capsys.readouterr().err.split())
     # Settings in brackets survive the console's markup.
