@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import os
 import random
 import re
 import resource
@@ -30,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench._aeb import shared_dir
 from bench._row import row
 from newsradar.config import WatchConfig
 from newsradar.match import Document, Matcher
@@ -41,16 +41,6 @@ _BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
 _WORD = r"(?:[A-Z][a-z]{2,}|[A-Z]{2,5})"
 _CAPS_RUN = re.compile(rf"\b{_WORD}(?:[ -]{_WORD})*\b")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
-
-
-def shared_dir() -> Path:
-    """``$NEWSRADAR_SHARED``, else the nearest ``shared/`` above the checkout."""
-    env = os.environ.get("NEWSRADAR_SHARED")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[1]
-    found = (p / "shared" for p in repo.parents if (p / "shared" / "corpus").is_dir())
-    return next(found, repo.parent / "shared")
 
 
 def load_reuters(limit: int | None = None) -> list[Document]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from tests.alerts.support import sample_digest
 
+from bench._aeb import aeb_dir
 from bench.report_screenshot import CHROMIUM_FLAGS
 from newsradar.alerts.digest import Digest, build_digest
 from newsradar.alerts.message import build_message
@@ -44,13 +44,9 @@ NOW = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
 WATCHES = {"china": "China", "russia": "Russia", "president": "President", "police": "police"}
 
 
-def _shared() -> Path:
-    return Path(os.environ.get("NEWSRADAR_SHARED") or ROOT.parent / "shared")
-
-
 def _bodies(limit: int) -> list[tuple[str, str]]:
     """(url, body) of real articles, or synthetic ones when the corpus is not there."""
-    truth = _shared() / "corpus" / "aeb" / "ground-truth.json"
+    truth = aeb_dir() / "ground-truth.json"
     if truth.exists():
         data = json.loads(truth.read_text(encoding="utf-8"))
         pairs = [(v.get("url") or "", v.get("articleBody") or "") for v in data.values()]
@@ -187,7 +183,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     stories = 100
     digest = big_digest(stories)
     repeat = 5 if quick else 20
-    source = "corpus/aeb" if (_shared() / "corpus" / "aeb").exists() else "synthetic text"
+    source = "corpus/aeb" if aeb_dir().exists() else "synthetic text"
     ours = _best_of(
         lambda: build_message(digest, sender="r@example.org", now=NOW).as_bytes(), repeat
     )

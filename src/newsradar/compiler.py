@@ -21,7 +21,7 @@ import ahocorasick
 from newsradar.config import WatchConfig
 from newsradar.errors import WatchlistError
 from newsradar.evaluate import CompiledWatch, QueryPlan, reachable, triggers
-from newsradar.query import QuerySyntaxError, parse, refs
+from newsradar.query import QuerySyntaxError, Ref, parse, refs
 from newsradar.scanner import KeyScanner
 from newsradar.terms import Term, TermError, parse_term
 
@@ -69,9 +69,8 @@ class _Compiler:
         self.terms: list[Term] = []
         self.term_ids: dict[Term, int] = {}
         self.by_text: dict[str, int] = {}
-        # Watch ids each watch's query refers to, in order.
-        self.refs: list[list[str]] = [[] for _ in self.configs]
-        self.ref_columns: list[list[int]] = [[] for _ in self.configs]
+        # The @references of each watch's query, in order.
+        self.refs: list[list[Ref]] = [[] for _ in self.configs]
 
     def error(self, watch_id: str, problem: str, column: int | None = None) -> WatchlistError:
         return WatchlistError(self.source, watch_id, problem, column)
@@ -142,9 +141,8 @@ class _Compiler:
             node = parse(watch.query)
         except QuerySyntaxError as exc:
             raise self.error(watch.id, f"query: {exc.problem}", exc.column) from None
-        self.refs[position] = [ref.watch_id for ref in refs(node)]
-        self.ref_columns[position] = [ref.column for ref in refs(node)]
-        for ref in refs(node):
+        self.refs[position] = refs(node)
+        for ref in self.refs[position]:
             if ref.watch_id not in self.index:
                 close = difflib.get_close_matches(ref.watch_id, list(self.index), n=1)
                 fix = f"did you mean @{close[0]}?" if close else "define that watch or fix the id"
@@ -165,14 +163,15 @@ class _Compiler:
             if len(path) > MAX_REFERENCE_DEPTH:
                 raise RecursionError
             position = self.index[watch_id]
-            for ref, column in zip(self.refs[position], self.ref_columns[position], strict=True):
+            for found in self.refs[position]:
+                ref = found.watch_id
                 if ref in path or ref == watch_id:
                     cycle = path[path.index(ref) :] if ref in path else []
                     chain = " -> ".join(f"@{w}" for w in [*cycle, watch_id, ref])
                     raise self.error(
                         watch_id,
                         f"query: @{ref} makes a cycle ({chain}); remove one of these references",
-                        column,
+                        found.column,
                     )
                 visit(ref, [*path, watch_id])
             done.add(watch_id)
@@ -227,7 +226,7 @@ class _Compiler:
 
     def rule_hash(self, index: int, definitions: tuple[str, ...]) -> str:
         seen = (
-            reachable(index, lambda current: [self.index[r] for r in self.refs[current]])
+            reachable(index, lambda current: [self.index[r.watch_id] for r in self.refs[current]])
             if self.refs[index]
             else {index}
         )
