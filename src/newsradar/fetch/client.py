@@ -27,7 +27,7 @@ import httpx
 from newsradar import __version__
 from newsradar.config import FetchSettings
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
-from newsradar.fetch.body import looks_like_feed, looks_like_page, read_body
+from newsradar.fetch.body import PAGE_TYPES, looks_like_feed, looks_like_page, read_body
 from newsradar.fetch.guard import AddressPolicy, Resolver, check_scheme
 from newsradar.fetch.politeness import HostLimiter, backoff_delay, parse_retry_after
 from newsradar.fetch.robots import ROBOTS_CAP, Rules, rules_from_body, rules_from_error
@@ -51,7 +51,6 @@ _FEED_ACCEPT = (
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5, */*;q=0.1"
 _NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
-_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # Headers a feed's configuration may not set: they belong to the transport or to us.
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 # Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
@@ -323,7 +322,7 @@ class Fetcher:
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if mode == "feed" and ctype.startswith(_NEVER_A_FEED):
             raise PermanentFetchError("not_a_feed", url, f"the server sent {ctype}, not a feed")
-        if mode == "page" and not (ctype in _PAGE_TYPES or ctype.startswith("text/")):
+        if mode == "page" and not (ctype in PAGE_TYPES or ctype.startswith("text/")):
             raise PermanentFetchError(
                 "unsupported_content_type", url, f"{ctype} is not an HTML page"
             )
