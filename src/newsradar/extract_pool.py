@@ -309,10 +309,14 @@ class ExtractorPool:
     ) -> tuple[str, ExtractError]:
         """The running job fails; the jobs queued behind it go back to ``retry``."""
         _, job = worker.jobs.popleft()
+        self._hand_back(worker, retry)
+        return job.key, ExtractError(kind, job.url, message)
+
+    def _hand_back(self, worker: _Worker, retry: deque[ExtractJob]) -> None:
+        """Replace ``worker``; the pages still queued on it go to the front of ``retry``."""
         retry.extendleft(reversed([queued for _, queued in worker.jobs]))
         worker.jobs.clear()
         self._replace(worker)
-        return job.key, ExtractError(kind, job.url, message)
 
     def _hand_out(self, source: Iterator[ExtractJob], retry: deque[ExtractJob]) -> None:
         """Fill every worker up to ``DEPTH`` jobs, idle workers first."""
@@ -413,9 +417,7 @@ class ExtractorPool:
         worker.deadline = time.monotonic() + self.settings.timeout
         if retiring:
             # The worker leaves after this answer: the pages queued behind it go elsewhere.
-            retry.extendleft(reversed([queued for _, queued in worker.jobs]))
-            worker.jobs.clear()
-            self._replace(worker)
+            self._hand_back(worker, retry)
         elif worker.done >= self._max_jobs:
             self._retire(worker)
         if ok:

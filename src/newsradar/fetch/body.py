@@ -16,9 +16,11 @@ import httpx
 
 from newsradar.errors import PermanentFetchError
 
-__all__ = ["looks_like_feed", "looks_like_page", "read_body"]
+__all__ = ["PAGE_TYPES", "looks_like_feed", "looks_like_page", "read_body"]
 
 _STEP = 64 * 1024
+# Media types taken as a page without sniffing (other text/* must show an <html> tag).
+PAGE_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain")
 _FEED_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf ", b"<channel", b"<opml")
 # Magic numbers of things that are never a feed or an HTML page.
 _BINARY_MAGIC = (
@@ -168,6 +170,6 @@ def looks_like_page(content_type: str, body: bytes) -> bool:
     """True for HTML or XHTML (or text) pages; PDFs, archives and images are not."""
     if _is_binary(body):
         return False
-    if content_type in ("", "text/html", "application/xhtml+xml", "text/plain"):
+    if content_type in PAGE_TYPES:
         return True
     return content_type.startswith("text/") and b"<html" in _prefix(body)

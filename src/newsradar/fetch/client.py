@@ -27,7 +27,7 @@ import httpx
 from newsradar import __version__
 from newsradar.config import FetchSettings
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
-from newsradar.fetch.body import looks_like_feed, looks_like_page, read_body
+from newsradar.fetch.body import PAGE_TYPES, looks_like_feed, looks_like_page, read_body
 from newsradar.fetch.guard import AddressPolicy, Resolver, check_scheme
 from newsradar.fetch.politeness import HostLimiter, backoff_delay, parse_retry_after
 from newsradar.fetch.robots import ROBOTS_CAP, Rules, rules_from_body, rules_from_error
@@ -51,7 +51,6 @@ _FEED_ACCEPT = (
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5, */*;q=0.1"
 _NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
-_PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # Headers a feed's configuration may not set: they belong to the transport or to us.
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 # Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
@@ -136,17 +135,17 @@ class Fetcher:
     async def fetch_page(self, url: str) -> FetchResult:
         """GET an article page (robots.txt honoured). Non-HTML answers (PDF, zip,
         octet-stream, images) raise ``PermanentFetchError(kind="unsupported_content_type")``."""
-        self._vet_url(url)  # a malformed or non-http link is a typed error, before robots.txt
+        # A malformed or non-http link is a typed error, before robots.txt.
+        parsed = self._vet_url(url)
         if self.settings.respect_robots:
-            rules = await self._rules_for(url)
+            rules = await self._rules_for(parsed)
             if not rules.allows(url):
                 why = rules.reason or "robots.txt disallows this page for newsradar"
                 raise PermanentFetchError("robots", url, why)
         return await self._get(url, {"Accept": _PAGE_ACCEPT}, self.settings.max_page_bytes, "page")
 
-    async def _rules_for(self, url: str) -> Rules:
-        parts = httpx.URL(url)
-        origin = f"{parts.scheme}://{parts.netloc.decode('ascii')}"
+    async def _rules_for(self, url: httpx.URL) -> Rules:
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:  # one robots.txt request per origin, however many pages wait
             if origin not in self._robots:
@@ -192,26 +191,29 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
-        origin = self._vet_url(url).netloc
+        origin: bytes | None = None
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
-            same_origin = httpx.URL(current).netloc == origin
+            # Parsed and vetted once per hop; the request and the redirect join reuse it.
+            parsed = self._vet_url(current)
+            origin = origin or parsed.netloc
+            same_origin = parsed.netloc == origin
             sent = {
                 k.removeprefix(_OWN_ORIGIN): v
                 for k, v in headers.items()
                 if same_origin or not k.startswith(_OWN_ORIGIN)
             }
-            response_url, status, got, body = await self._exchange(current, sent, cap, mode)
+            status, got, body = await self._exchange(current, parsed, sent, cap, mode)
             if status in _REDIRECTS:
                 location = got.get("location", "").strip()
-                target = str(httpx.URL(current).join(location))
+                target = str(parsed.join(location))
                 if status in (301, 308):
                     permanent.append((current, target))
                 current = target
                 continue
             return FetchResult(
                 url=url,
-                final_url=response_url,
+                final_url=current,
                 status=status,
                 headers=got,
                 body=body,
@@ -241,10 +243,15 @@ class Fetcher:
         return parsed
 
     async def _exchange(
-        self, url: str, headers: dict[str, str | bytes], cap: int, mode: Mode
-    ) -> tuple[str, int, dict[str, str], bytes]:
-        """One request/response within the host's slot and the overall deadline."""
-        parsed = self._vet_url(url)
+        self,
+        url: str,
+        parsed: httpx.URL,
+        headers: dict[str, str | bytes],
+        cap: int,
+        mode: Mode,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request/response (``parsed`` is ``url`` already vetted) within the host's
+        slot and the overall deadline."""
         host = parsed.host
         wait = self._limiter.blocked_for(host)
         if wait > 0:
@@ -265,9 +272,8 @@ class Fetcher:
                         status = response.status_code
                         self._check_status(url, host, status, got)
                         if status in _REDIRECTS or status == 304:
-                            return url, status, got, b""
-                        body = await self._read(response, url, got, cap, mode)
-                        return url, status, got, body
+                            return status, got, b""
+                        return status, got, await self._read(response, url, got, cap, mode)
                     finally:
                         await response.aclose()
             except TimeoutError:
@@ -316,7 +322,7 @@ class Fetcher:
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if mode == "feed" and ctype.startswith(_NEVER_A_FEED):
             raise PermanentFetchError("not_a_feed", url, f"the server sent {ctype}, not a feed")
-        if mode == "page" and not (ctype in _PAGE_TYPES or ctype.startswith("text/")):
+        if mode == "page" and not (ctype in PAGE_TYPES or ctype.startswith("text/")):
             raise PermanentFetchError(
                 "unsupported_content_type", url, f"{ctype} is not an HTML page"
             )
