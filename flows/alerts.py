@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import DELAYS, retry_transient
+from flows.ingest import transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.monitor import kv, md_escape
@@ -26,14 +25,7 @@ __all__ = ["LOCK_WAIT", "alerts"]
 LOCK_WAIT = 600.0
 
 
-@task(
-    name="deliver-digests",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("deliver-digests")
 def deliver(config: Config) -> pipeline.DeliveryReport:
     with deferred_termination():  # never a mail sent but not marked sent
         return pipeline.deliver_alerts(config)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.alerts import LOCK_WAIT
-from flows.ingest import DELAYS, retry_transient
+from flows.ingest import transient_task
 from newsradar.config import Config, load_config
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
@@ -20,14 +19,7 @@ from newsradar.shutdown import deferred_termination
 __all__ = ["maintenance"]
 
 
-@task(
-    name="checkpoint-and-health",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("checkpoint-and-health")
 def checkpoint_and_health(config: Config) -> MaintenanceReport:
     with deferred_termination():
         return run_maintenance(config)
