@@ -294,12 +294,10 @@ def store_entries(
                 articles.append(article)
                 updated.append(article)
         events = [ev for _, evs in built for ev in evs]
-        previous: dict[str, set[str]] = {}
-        if updated:
-            with open_writer(
-                config.storage.database, lock_timeout=config.storage.lock_timeout
-            ) as con:
-                previous = previous_watches(con, [a.id for a in updated])
+        update_ids = {a.id for a in updated}
+        # What the updated articles match once stored (their old matches are dropped): an
+        # update of the same article in a later batch compares with this.
+        now_matching: dict[str, set[str]] = {}
         batch_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
         for article in articles:
@@ -309,11 +307,13 @@ def store_entries(
             by_watch = match_rows(matcher, doc, article.id, config.alerts.snippet_chars)
             batch_rows.extend(row for rows in by_watch.values() for row in rows)
             watch_ids = tuple(sorted(by_watch))
-            if article.id in previous:
+            is_update = article.id in update_ids
+            if is_update:
                 # An update alerts only for the watches its new text fires for the first time.
                 watch_ids = tuple(w for w in watch_ids if w not in previous[article.id])
+                now_matching.setdefault(article.id, set()).update(by_watch)
             if watch_ids:
-                matched.append(MatchedArticle(article, watch_ids, article.id in previous))
+                matched.append(MatchedArticle(article, watch_ids, is_update))
                 per_watch.update(watch_ids)
         alert_rows = plan_alerts(config, matched, now)
         t2 = time.monotonic()
@@ -331,6 +331,7 @@ def store_entries(
                 signatures=story_index.take_new(),
                 updated=updated,
             )
+        previous.update(now_matching)
         timings["match"] += t2 - t1
         timings["store"] += time.monotonic() - t2
         totals["articles"] += len(articles)
@@ -369,6 +370,8 @@ def store_entries(
             since = ctx.started_at - STORY_WINDOW
             refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
             story_index = StoryIndex.load(load_signatures(con, since=since))
+            # What each article to update matched before this pass; kept current per batch.
+            previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
         with ExtractorPool(config.extract) as pool:
             asyncio.run(run_batches())
     return StoreResult(
