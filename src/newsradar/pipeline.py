@@ -41,7 +41,7 @@ from newsradar.identity import (
     shared_links,
 )
 from newsradar.match import Document, Matcher
-from newsradar.mentions import match_rows
+from newsradar.mentions import match_rows, watch_rows
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
 from newsradar.polling import is_due, poll_due_feeds
 from newsradar.progress import Progress, Ticker
@@ -62,7 +62,6 @@ from newsradar.store.stories import (
 from newsradar.store.writer import (
     Event,
     MatchRow,
-    WatchRow,
     finish_run,
     record_events,
     start_run,
@@ -165,10 +164,7 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     now = now or _now()
     matcher = _matcher(config)
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    watches = [
-        WatchRow(w.id, w.display_name, matcher.rule_hash(w.id), matcher.definition(w.id))
-        for w in config.watches
-    ]
+    watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         with transaction(con):
             sync_feeds(con, config.feeds)
