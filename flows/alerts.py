@@ -16,7 +16,7 @@ from flows.ingest import transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.monitor import kv, md_escape
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 __all__ = ["LOCK_WAIT", "alerts"]
@@ -35,7 +35,7 @@ def deliver(config: Config) -> pipeline.DeliveryReport:
 def alerts(config_dir: str = "config") -> pipeline.DeliveryReport:
     """Send (or write as .eml) every digest that is due."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock"), wait=LOCK_WAIT):
+    with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = deliver(config)
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
     mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."

@@ -25,7 +25,7 @@ from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 local_log = logging.getLogger("newsradar.ingest")
@@ -148,7 +148,7 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 def ingest(config_dir: str = "config") -> pipeline.RunSummary:
     """One monitoring pass over the configuration in ``config_dir``."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock")):
+    with pass_lock(config.storage.database):
         ctx = begin_pass(config)
         polled = poll_feeds(config, ctx)
         stored = store_entries(config, ctx, _opaque(polled))

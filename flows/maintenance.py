@@ -13,7 +13,7 @@ from flows.ingest import transient_task
 from newsradar.config import Config, load_config
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 __all__ = ["maintenance"]
@@ -29,7 +29,7 @@ def checkpoint_and_health(config: Config) -> MaintenanceReport:
 def maintenance(config_dir: str = "config") -> MaintenanceReport:
     """Checkpoint the database, publish feed health, and tell the operator what is wrong."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock"), wait=LOCK_WAIT):
+    with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = checkpoint_and_health(config)
         check_pass(config, None, datetime.now(UTC))
     logger = get_run_logger()
