@@ -150,19 +150,19 @@ class RunSummary:
 
 
 @lru_cache(maxsize=4)
-def compiled_matcher(watches: tuple[WatchConfig, ...], source: str) -> Matcher:
-    """Compile the watchlist once per process (a large one takes seconds)."""
+def _compile(watches: tuple[WatchConfig, ...], source: str) -> Matcher:
     return Matcher.compile(watches, source=source)
 
 
-def _matcher(config: Config) -> Matcher:
-    return compiled_matcher(config.watches, str(config.watchlist_path))
+def compiled_matcher(config: Config) -> Matcher:
+    """The configuration's watchlist, compiled once per process (a large one takes seconds)."""
+    return _compile(config.watches, str(config.watchlist_path))
 
 
 def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     """Migrate the database, record the configuration, and load what the poller remembers."""
     now = now or _now()
-    matcher = _matcher(config)
+    matcher = compiled_matcher(config)
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
@@ -241,7 +241,7 @@ def store_entries(
     config: Config, ctx: PassContext, polled: PollResult, *, progress: Progress | None = None
 ) -> StoreResult:
     """Fetch, extract and match new entries, storing each batch in one transaction."""
-    matcher = _matcher(config)
+    matcher = compiled_matcher(config)
     entries = polled.entries
     page_ticker = Ticker(progress, "pages", len(entries))
     extract_ticker = Ticker(progress, "extraction", len(entries))
