@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import DELAYS, retry_transient
+from flows.ingest import transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.monitor import kv, md_escape
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 __all__ = ["LOCK_WAIT", "alerts"]
@@ -26,14 +25,7 @@ __all__ = ["LOCK_WAIT", "alerts"]
 LOCK_WAIT = 600.0
 
 
-@task(
-    name="deliver-digests",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("deliver-digests")
 def deliver(config: Config) -> pipeline.DeliveryReport:
     with deferred_termination():  # never a mail sent but not marked sent
         return pipeline.deliver_alerts(config)
@@ -43,7 +35,7 @@ def deliver(config: Config) -> pipeline.DeliveryReport:
 def alerts(config_dir: str = "config") -> pipeline.DeliveryReport:
     """Send (or write as .eml) every digest that is due."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock"), wait=LOCK_WAIT):
+    with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = deliver(config)
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
     mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."

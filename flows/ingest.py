@@ -8,11 +8,12 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
@@ -24,12 +25,12 @@ from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 local_log = logging.getLogger("newsradar.ingest")
 
-__all__ = ["ingest"]
+__all__ = ["ingest", "transient_task"]
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -53,15 +54,23 @@ def _opaque(value: T) -> T:
 # Task results are plain data kept in memory; nothing is cached across runs.
 DELAYS = [2.0, 10.0]
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-@task(
-    name="begin-pass",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+
+def transient_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task retried (after 2 s, then 10 s) when it fails with a transient error."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=len(DELAYS),
+        retry_delay_seconds=DELAYS,
+        retry_jitter_factor=0.5,
+        retry_condition_fn=retry_transient,
+    )
+
+
+@transient_task("begin-pass")
 def begin_pass(config: Config) -> pipeline.PassContext:
     with deferred_termination():  # a cancelled run still finishes its transaction
         close_interrupted(config)
@@ -73,14 +82,7 @@ def poll_feeds(config: Config, ctx: pipeline.PassContext) -> pipeline.PollResult
     return pipeline.poll_feeds(config, ctx, progress=current())
 
 
-@task(
-    name="store-entries",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("store-entries")
 def store_entries(
     config: Config, ctx: pipeline.PassContext, polled: pipeline.PollResult
 ) -> pipeline.StoreResult:
@@ -93,27 +95,13 @@ def store_entries(
     return pipeline.store_entries(config, ctx, polled, progress=current())
 
 
-@task(
-    name="deliver-alerts",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("deliver-alerts")
 def deliver_alerts(config: Config) -> pipeline.DeliveryReport:
     with deferred_termination():  # never a mail sent but not marked sent
         return pipeline.deliver_alerts(config)
 
 
-@task(
-    name="finish-pass",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("finish-pass")
 def finish_pass(
     config: Config,
     ctx: pipeline.PassContext,
@@ -160,7 +148,7 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 def ingest(config_dir: str = "config") -> pipeline.RunSummary:
     """One monitoring pass over the configuration in ``config_dir``."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock")):
+    with pass_lock(config.storage.database):
         ctx = begin_pass(config)
         polled = poll_feeds(config, ctx)
         stored = store_entries(config, ctx, _opaque(polled))

@@ -5,29 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.alerts import LOCK_WAIT
-from flows.ingest import DELAYS, retry_transient
+from flows.ingest import transient_task
 from newsradar.config import Config, load_config
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 __all__ = ["maintenance"]
 
 
-@task(
-    name="checkpoint-and-health",
-    cache_policy=NO_CACHE,
-    retries=len(DELAYS),
-    retry_delay_seconds=DELAYS,
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_transient,
-)
+@transient_task("checkpoint-and-health")
 def checkpoint_and_health(config: Config) -> MaintenanceReport:
     with deferred_termination():
         return run_maintenance(config)
@@ -37,7 +29,7 @@ def checkpoint_and_health(config: Config) -> MaintenanceReport:
 def maintenance(config_dir: str = "config") -> MaintenanceReport:
     """Checkpoint the database, publish feed health, and tell the operator what is wrong."""
     config = load_config(Path(config_dir))
-    with run_lock(config.storage.database.with_suffix(".lock"), wait=LOCK_WAIT):
+    with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = checkpoint_and_health(config)
         check_pass(config, None, datetime.now(UTC))
     logger = get_run_logger()

@@ -1,12 +1,23 @@
-"""Mentions become stored match rows: one place for the watch's rule hash and the snippet."""
+"""Watches and mentions become stored rows: one place for the watch's rule hash and the snippet."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from newsradar.config import WatchConfig
 from newsradar.match import Document, Matcher
 from newsradar.snippet import snippet
-from newsradar.store.writer import MatchRow
+from newsradar.store.writer import MatchRow, WatchRow
 
-__all__ = ["match_rows"]
+__all__ = ["match_rows", "watch_rows"]
+
+
+def watch_rows(matcher: Matcher, watches: Iterable[WatchConfig]) -> list[WatchRow]:
+    """The ``watches`` rows recording each watch's definition as ``matcher`` compiled it."""
+    return [
+        WatchRow(w.id, w.display_name, matcher.rule_hash(w.id), matcher.definition(w.id))
+        for w in watches
+    ]
 
 
 def match_rows(

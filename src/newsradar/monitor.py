@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
+from newsradar.alerts.transport import transport_for
 from newsradar.config import Config
 from newsradar.errors import StoreError
 from newsradar.pipeline import RunSummary
@@ -162,9 +162,7 @@ def _message(config: Config, notice: OperatorNotice, recipient: str, now: dateti
 
 def _send(config: Config, msg: EmailMessage, recipient: str, mail_id: str) -> str:
     """Hand one mail to the alerts package's transport: SMTP, or an ``.eml`` in the outbox."""
-    transport: Transport = (
-        SmtpTransport(config.smtp) if config.smtp else EmlTransport(config.alerts.outbox_dir)
-    )
+    transport = transport_for(config)
     try:
         return transport.send(msg, recipient, mail_id)
     finally:

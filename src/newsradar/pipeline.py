@@ -41,7 +41,7 @@ from newsradar.identity import (
     shared_links,
 )
 from newsradar.match import Document, Matcher
-from newsradar.mentions import match_rows
+from newsradar.mentions import match_rows, watch_rows
 from newsradar.models import Article, FeedEntry, FeedPoll, FeedState, FetchResult
 from newsradar.polling import is_due, poll_due_feeds
 from newsradar.progress import Progress, Ticker
@@ -62,7 +62,6 @@ from newsradar.store.stories import (
 from newsradar.store.writer import (
     Event,
     MatchRow,
-    WatchRow,
     finish_run,
     record_events,
     start_run,
@@ -151,24 +150,21 @@ class RunSummary:
 
 
 @lru_cache(maxsize=4)
-def compiled_matcher(watches: tuple[WatchConfig, ...], source: str) -> Matcher:
-    """Compile the watchlist once per process (a large one takes seconds)."""
+def _compile(watches: tuple[WatchConfig, ...], source: str) -> Matcher:
     return Matcher.compile(watches, source=source)
 
 
-def _matcher(config: Config) -> Matcher:
-    return compiled_matcher(config.watches, str(config.watchlist_path))
+def compiled_matcher(config: Config) -> Matcher:
+    """The configuration's watchlist, compiled once per process (a large one takes seconds)."""
+    return _compile(config.watches, str(config.watchlist_path))
 
 
 def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     """Migrate the database, record the configuration, and load what the poller remembers."""
     now = now or _now()
-    matcher = _matcher(config)
+    matcher = compiled_matcher(config)
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    watches = [
-        WatchRow(w.id, w.display_name, matcher.rule_hash(w.id), matcher.definition(w.id))
-        for w in config.watches
-    ]
+    watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         with transaction(con):
             sync_feeds(con, config.feeds)
@@ -245,7 +241,7 @@ def store_entries(
     config: Config, ctx: PassContext, polled: PollResult, *, progress: Progress | None = None
 ) -> StoreResult:
     """Fetch, extract and match new entries, storing each batch in one transaction."""
-    matcher = _matcher(config)
+    matcher = compiled_matcher(config)
     entries = polled.entries
     page_ticker = Ticker(progress, "pages", len(entries))
     extract_ticker = Ticker(progress, "extraction", len(entries))
@@ -294,12 +290,10 @@ def store_entries(
                 articles.append(article)
                 updated.append(article)
         events = [ev for _, evs in built for ev in evs]
-        previous: dict[str, set[str]] = {}
-        if updated:
-            with open_writer(
-                config.storage.database, lock_timeout=config.storage.lock_timeout
-            ) as con:
-                previous = previous_watches(con, [a.id for a in updated])
+        update_ids = {a.id for a in updated}
+        # What the updated articles match once stored (their old matches are dropped): an
+        # update of the same article in a later batch compares with this.
+        now_matching: dict[str, set[str]] = {}
         batch_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
         for article in articles:
@@ -309,11 +303,13 @@ def store_entries(
             by_watch = match_rows(matcher, doc, article.id, config.alerts.snippet_chars)
             batch_rows.extend(row for rows in by_watch.values() for row in rows)
             watch_ids = tuple(sorted(by_watch))
-            if article.id in previous:
+            is_update = article.id in update_ids
+            if is_update:
                 # An update alerts only for the watches its new text fires for the first time.
                 watch_ids = tuple(w for w in watch_ids if w not in previous[article.id])
+                now_matching.setdefault(article.id, set()).update(by_watch)
             if watch_ids:
-                matched.append(MatchedArticle(article, watch_ids, article.id in previous))
+                matched.append(MatchedArticle(article, watch_ids, is_update))
                 per_watch.update(watch_ids)
         alert_rows = plan_alerts(config, matched, now)
         t2 = time.monotonic()
@@ -331,6 +327,7 @@ def store_entries(
                 signatures=story_index.take_new(),
                 updated=updated,
             )
+        previous.update(now_matching)
         timings["match"] += t2 - t1
         timings["store"] += time.monotonic() - t2
         totals["articles"] += len(articles)
@@ -369,6 +366,8 @@ def store_entries(
             since = ctx.started_at - STORY_WINDOW
             refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
             story_index = StoryIndex.load(load_signatures(con, since=since))
+            # What each article to update matched before this pass; kept current per batch.
+            previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
         with ExtractorPool(config.extract) as pool:
             asyncio.run(run_batches())
     return StoreResult(

@@ -10,12 +10,12 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from newsradar.errors import RunLockedError
 
-__all__ = ["run_lock"]
+__all__ = ["pass_lock", "run_lock"]
 
 
 @contextmanager
@@ -46,3 +46,9 @@ def run_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def pass_lock(database: Path, *, wait: float = 0.0) -> AbstractContextManager[None]:
+    """The run lock of whatever writes ``database`` in a pass: ``<database>.lock`` beside it
+    (one name for the flows and ``newsradar alerts send``, so they exclude each other)."""
+    return run_lock(database.with_suffix(".lock"), wait=wait)

@@ -25,7 +25,7 @@ from newsradar.alerts.digest import Digest, build_digest, digest_id
 from newsradar.alerts.message import build_message
 from newsradar.alerts.outbox import due_function
 from newsradar.alerts.schedule import delivery_for, parse_timezone, retry_delay
-from newsradar.alerts.transport import EmlTransport, SmtpTransport, Transport
+from newsradar.alerts.transport import Transport, transport_for
 from newsradar.config import Config
 from newsradar.errors import (
     DeliveryBlockedError,
@@ -197,12 +197,6 @@ def _retry_at(config: Config, digest: Digest, now: datetime) -> datetime:
     return now + delay
 
 
-def _transport(config: Config) -> Transport:
-    if config.smtp is None:
-        return EmlTransport(config.alerts.outbox_dir)
-    return SmtpTransport(config.smtp)
-
-
 def configured_recipients(config: Config) -> frozenset[str]:
     """Everyone the configuration names; rows for anyone else are not delivered."""
     named = set(config.alerts.recipients) | set(config.alerts.delivery_by_recipient)
@@ -329,7 +323,7 @@ def deliver_pending(
         digests = prepare_digests(con, config, now)
         if not digests:
             return DeliveryReport()
-        run = _Delivery(con, config, now, transport or _transport(config))
+        run = _Delivery(con, config, now, transport or transport_for(config))
         try:
             for digest in digests:
                 run.deliver(digest)

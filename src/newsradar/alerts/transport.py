@@ -23,14 +23,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from newsradar.config import PASSWORD_ENV, SmtpSettings
+from newsradar.config import PASSWORD_ENV, Config, SmtpSettings
 from newsradar.errors import (
     DeliveryBlockedError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
 
-__all__ = ["EmlTransport", "SmtpTransport", "Transport"]
+__all__ = ["EmlTransport", "SmtpTransport", "Transport", "transport_for"]
 
 
 class Transport(Protocol):
@@ -208,3 +208,10 @@ class EmlTransport:
                 "check [alerts] outbox_dir and free space"
             ) from exc
         return str(path)
+
+
+def transport_for(config: Config) -> Transport:
+    """SMTP when ``[smtp]`` is configured, else ``.eml`` files in ``[alerts] outbox_dir``."""
+    if config.smtp is None:
+        return EmlTransport(config.alerts.outbox_dir)
+    return SmtpTransport(config.smtp)

@@ -11,7 +11,7 @@ from newsradar.alerts.deliver import deliver_pending, prepare_digests
 from newsradar.alerts.render import render_html
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
-from newsradar.runlock import run_lock
+from newsradar.runlock import pass_lock
 from newsradar.store import open_reader
 
 __all__ = ["alerts_app", "preview", "send"]
@@ -66,8 +66,7 @@ def send(config_dir: ConfigDir = Path("config")) -> None:
     """
     config = load_config(config_dir)
     # Not while a pass is writing: the pass delivers at its end anyway.
-    lock = config.storage.database.with_suffix(".lock")
-    with run_lock(lock, wait=config.storage.lock_timeout):
+    with pass_lock(config.storage.database, wait=config.storage.lock_timeout):
         report = deliver_pending(config)
     if not (report.sent or report.failed or report.retrying or report.pending):
         console.print("no alerts due; nothing sent")

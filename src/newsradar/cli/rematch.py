@@ -14,9 +14,10 @@ from newsradar.backtest import backtest
 from newsradar.cli.app import ConfigDir, app, console
 from newsradar.config import load_config
 from newsradar.match import Matcher
+from newsradar.mentions import watch_rows
 from newsradar.store import open_reader, open_writer
 from newsradar.store.rematch import load_articles, load_matches, replace_matches
-from newsradar.store.writer import WatchRow, sync_watches
+from newsradar.store.writer import sync_watches
 
 __all__ = ["rematch_command"]
 
@@ -69,14 +70,7 @@ def rematch_command(
     with open_writer(cfg.storage.database, lock_timeout=cfg.storage.lock_timeout) as con:
         if result.changed:
             replace_matches(con, result.changed, result.article_ids, result.rows, now)
-        sync_watches(
-            con,
-            [
-                WatchRow(w.id, w.display_name, matcher.rule_hash(w.id), matcher.definition(w.id))
-                for w in cfg.watches
-            ],
-            now,
-        )
+        sync_watches(con, watch_rows(matcher, cfg.watches), now)
     console.print(
         f"replaced the matches of {len(result.changed)} changed watch(es) over {scope}: "
         f"{len(result.rows)} mention(s) stored, no alerts sent",

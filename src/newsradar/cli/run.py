@@ -61,7 +61,7 @@ def run(
     """
     cfg = load_config(config)
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
-    compiled_matcher(cfg.watches, str(cfg.watchlist_path))
+    compiled_matcher(cfg)
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 

@@ -53,7 +53,7 @@ def serve(
     """
     cfg = load_config(config)
     schedules = schedules_of(cfg)
-    compiled_matcher(cfg.watches, str(cfg.watchlist_path))  # a bad watch exits 2 now, not at 3 am
+    compiled_matcher(cfg)  # a bad watch exits 2 now, not at 3 am
     # A service logs what it does; `newsradar run` stays quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbose else "INFO")
     configure_prefect(verbose=verbose)
