@@ -18,7 +18,6 @@ from newsradar.identity import (
     classify_entry,
     content_hash,
     preferred_url,
-    shared_links,
     unwrap_url,
 )
 
@@ -187,17 +186,6 @@ def test_entries_stored_earlier_in_the_pass_count() -> None:
     assert classify_entry(entry, known).kind == "new"
     known.add(KnownArticle(article_id("dw", "g1"), "dw", "g1", "https://ex.org/a", "T", H1))
     assert classify_entry(entry, known).kind == "seen"
-
-
-def test_shared_links() -> None:
-    entries = [
-        EntryKeys("f", "1", "https://ex.org/", "a"),
-        EntryKeys("f", "2", "https://ex.org/", "b"),
-        EntryKeys("f", "3", "https://ex.org/c", "c"),
-        EntryKeys("f", "3", "https://ex.org/c", "c again"),  # one guid twice is not sharing
-        EntryKeys("g", "9", "https://ex.org/c", "other feed"),
-    ]
-    assert shared_links(entries) == frozenset({("f", "https://ex.org/")})
 
 
 def test_shared_link_is_recognised_from_stored_articles() -> None:

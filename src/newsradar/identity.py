@@ -35,7 +35,6 @@ __all__ = [
     "classify_entry",
     "content_hash",
     "preferred_url",
-    "shared_links",
     "stable_id",
     "unwrap_url",
 ]
@@ -245,15 +244,6 @@ class KnownKeys:
             self.by_hash.setdefault(a.content_hash, a)
 
 
-def shared_links(entries: Iterable[EntryKeys]) -> frozenset[tuple[str, str]]:
-    """(feed id, canonical URL) pairs that several guids of one feed share."""
-    guids: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for e in entries:
-        if e.canonical_url:
-            guids[(e.feed_id, e.canonical_url)].add(e.guid)
-    return frozenset(k for k, v in guids.items() if len(v) > 1)
-
-
 def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> tuple[str, ...]:
     changed: list[str] = []
     # An entry without a title was stored under the page's title: nothing to compare.
@@ -279,8 +269,8 @@ def _verdict(entry: EntryKeys, known: KnownArticle, on: str, *, compare_title: b
 def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = False) -> Verdict:
     """New, an update of a stored article (headline or text edited), or already seen.
 
-    ``shared_link``: the entry's feed gives this URL to several items (see
-    :func:`shared_links`), so the URL is not an identity there.
+    ``shared_link``: the entry's feed gives this URL to several items (the feed parser flags
+    them ``shared_link``), so the URL is not an identity there.
     """
     by_guid = known.by_guid.get((entry.feed_id, entry.guid))
     if by_guid is not None:

@@ -38,7 +38,6 @@ from newsradar.identity import (
     KnownArticle,
     KnownKeys,
     classify_entry,
-    shared_links,
 )
 from newsradar.match import Document, Matcher
 from newsradar.mentions import match_rows, watch_rows
@@ -193,11 +192,11 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
         with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
             stored = {a.article_id: a for a in known_articles(con, keys)}
     known = KnownKeys.of(stored.values())
-    shared = shared_links(keys)
     fresh: list[FeedEntry] = []
     updates: dict[tuple[str, str], KnownArticle] = {}
     for entry, key in zip(candidates, keys, strict=True):
-        is_shared = (key.feed_id, key.canonical_url) in shared or known.link_shared(key)
+        # Items of one feed sharing a link are flagged by the parser; stored ones by `known`.
+        is_shared = "shared_link" in entry.flags or known.link_shared(key)
         verdict = classify_entry(key, known, shared_link=is_shared)
         # An edited headline or a newer "updated" date: fetch the stored article again.
         before = stored.get(verdict.article_id)
@@ -208,7 +207,7 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
             continue
         known.add(KnownArticle(verdict.article_id, key.feed_id, key.guid, key.canonical_url,
                                key.title, ""))  # fmt: skip
-        if is_shared:
+        if is_shared and "shared_link" not in entry.flags:
             # The link every item shares is not this item's article: keep the feed's text.
             entry = replace(entry, flags=(*entry.flags, "shared_link"))
         fresh.append(entry)
