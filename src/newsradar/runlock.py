@@ -19,8 +19,11 @@ __all__ = ["pass_lock", "run_lock"]
 
 
 @contextmanager
-def run_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
-    """Hold ``path`` exclusively for the block; raise RunLockedError after ``wait`` seconds."""
+def run_lock(path: Path, *, wait: float = 0.0, task: str = "this pass") -> Iterator[None]:
+    """Hold ``path`` exclusively for the block; raise RunLockedError after ``wait`` seconds.
+
+    ``task`` names what is skipped then, in the error message.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -32,9 +35,10 @@ def run_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    waited = f" after waiting {wait:.0f} s; run it again once that pass ends"
                     raise RunLockedError(
                         f"another pass (PID {holder}) is running against this database "
-                        f"(lock {path}); this pass was skipped"
+                        f"(lock {path}); {task} was skipped" + (waited if wait else "")
                     ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
@@ -48,7 +52,10 @@ def run_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
         os.close(fd)
 
 
-def pass_lock(database: Path, *, wait: float = 0.0) -> AbstractContextManager[None]:
+def pass_lock(
+    database: Path, *, wait: float = 0.0, task: str = "this pass"
+) -> AbstractContextManager[None]:
     """The run lock of whatever writes ``database`` in a pass: ``<database>.lock`` beside it
-    (one name for the flows and ``newsradar alerts send``, so they exclude each other)."""
-    return run_lock(database.with_suffix(".lock"), wait=wait)
+    (one name for the flows, ``newsradar alerts send`` and ``newsradar rematch``, so that
+    they exclude each other)."""
+    return run_lock(database.with_suffix(".lock"), wait=wait, task=task)

@@ -10,6 +10,7 @@ import pytest
 
 from newsradar.cli import main
 from newsradar.config import load_config
+from newsradar.runlock import run_lock
 from newsradar.store import open_writer
 from tests.conftest import write_config
 
@@ -93,3 +94,22 @@ def test_rematch_without_a_database_is_one_clean_error(
     directory = write_config(tmp_path / "cfg", feeds="", watchlist=V1)
     assert main(["rematch", "--config", str(directory)]) == 1
     assert "does not exist yet" in capsys.readouterr().err
+
+
+def test_rematch_waits_for_a_running_pass_then_gives_up_in_one_line(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = config_dir / "newsradar.toml"
+    settings.write_text(settings.read_text().replace("lock_timeout = 5", "lock_timeout = 0.2"))
+    (config_dir / "watchlist.toml").write_text(V2)
+    database = load_config(config_dir).storage.database
+    with run_lock(database.with_suffix(".lock")):
+        assert main(["rematch", "--config", str(config_dir)]) == 1
+        err = capsys.readouterr().err
+        assert "another pass" in err
+        assert "rematch was skipped" in err
+        assert stored(config_dir) == []
+        # A dry run only reads: it does not wait.
+        assert main(["rematch", "--config", str(config_dir), "--dry-run"]) == 0
+    assert main(["rematch", "--config", str(config_dir)]) == 0
+    assert {row[0] for row in stored(config_dir)} == {"nato", "korea", "missiles"}

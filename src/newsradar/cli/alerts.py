@@ -66,7 +66,7 @@ def send(config_dir: ConfigDir = Path("config")) -> None:
     """
     config = load_config(config_dir)
     # Not while a pass is writing: the pass delivers at its end anyway.
-    with pass_lock(config.storage.database, wait=config.storage.lock_timeout):
+    with pass_lock(config.storage.database, wait=config.storage.lock_timeout, task="alerts send"):
         report = deliver_pending(config)
     if not (report.sent or report.failed or report.retrying or report.pending):
         console.print("no alerts due; nothing sent")

@@ -12,9 +12,10 @@ from rich.text import Text
 
 from newsradar.backtest import backtest
 from newsradar.cli.app import ConfigDir, app, console
-from newsradar.config import load_config
+from newsradar.config import Config, load_config
 from newsradar.match import Matcher
 from newsradar.mentions import watch_rows
+from newsradar.runlock import pass_lock
 from newsradar.store import open_reader, open_writer
 from newsradar.store.rematch import load_articles, load_matches, replace_matches
 from newsradar.store.writer import sync_watches
@@ -39,13 +40,23 @@ def rematch_command(
     """Apply the current watchlist to stored articles; report per watch what it gains and loses.
 
     Without --dry-run, the stored matches of changed watches are replaced (no alerts are sent
-    for old articles).
+    for old articles); it then waits for a running pass to finish (up to [storage]
+    lock_timeout), so that no article the pass re-matches is overwritten with stale matches.
 
     Example: newsradar rematch --config config --since 2026-01-01 --dry-run
     """
     cfg = load_config(config)
     matcher = Matcher.compile(cfg.watches, source=str(cfg.watchlist_path))
     start = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    if dry_run:
+        _rematch(cfg, matcher, start, dry_run=True)
+        return
+    # From the read to the write, no pass may store or re-match articles.
+    with pass_lock(cfg.storage.database, wait=cfg.storage.lock_timeout, task="rematch"):
+        _rematch(cfg, matcher, start, dry_run=False)
+
+
+def _rematch(cfg: Config, matcher: Matcher, start: datetime | None, *, dry_run: bool) -> None:
     with open_reader(cfg.storage.database, lock_timeout=cfg.storage.lock_timeout) as con:
         articles = load_articles(con, start)
         stored = load_matches(con, start)
