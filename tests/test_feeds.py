@@ -196,7 +196,12 @@ def test_items_sharing_one_link_keep_separate_identities() -> None:
     [
         ("Sat, 28 Nov 2026 10:00:00 GMT", datetime(2026, 11, 28, 10, tzinfo=UTC), None),
         ("Thu, 01 Jan 2099 00:00:00 GMT", NOW, "published_clamped"),
+        # The bounds a page's dates have (newsradar.dates): now + 14 hours, and 1990.
+        ("Mon, 30 Nov 2026 04:00:00 GMT", NOW, "published_clamped"),
+        ("Sun, 29 Nov 2026 21:00:00 GMT", datetime(2026, 11, 29, 21, tzinfo=UTC), None),
         ("Thu, 01 Jan 1970 00:00:00 GMT", None, "published_implausible"),
+        ("Sun, 31 Dec 1989 23:00:00 GMT", None, "published_implausible"),
+        ("Wed, 01 Apr 1992 12:00:00 GMT", datetime(1992, 4, 1, 12, tzinfo=UTC), None),
         ("not a date", None, None),
     ],
 )

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 
 __all__ = [
     "EARLIEST",
+    "FUTURE_SKEW",
     "ArticleDates",
     "choose_dates",
     "parse_date",

@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from time import struct_time
 from typing import Any
@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from newsradar.dates import EARLIEST, FUTURE_SKEW
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
 from newsradar.models import FeedEntry, ParsedFeed
@@ -40,10 +41,6 @@ DEFAULT_TIME_LIMIT = 10.0
 WORKER_MEMORY = 1 << 30
 MAX_TITLE = 1_000
 MAX_SUMMARY = 20_000
-# Dates before this are placeholders (1970, 0001) rather than publication dates.
-EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
-# A little clock skew is normal; more than this in the future is not a real date.
-FUTURE_SLACK = timedelta(days=1)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
@@ -97,7 +94,9 @@ def _date(value: struct_time | None, now: datetime, flags: list[str], name: str)
     except (TypeError, ValueError, OverflowError):
         flags.append(f"{name}_invalid")
         return None
-    if when > now + FUTURE_SLACK:
+    # The same bounds as a page's dates (newsradar.dates): placeholders like 1970 are dropped,
+    # a date in the future beyond any time zone is clamped to now.
+    if when > now + FUTURE_SKEW:
         flags.append(f"{name}_clamped")
         return now
     if when < EARLIEST:
