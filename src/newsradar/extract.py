@@ -29,6 +29,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from newsradar.dates import parse_date, plausible, url_date
+from newsradar.magic import is_binary
 
 __all__ = ["ExtractedPage", "decode_html", "extract_page", "is_html"]
 
@@ -39,7 +40,6 @@ _LABEL_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252"}
 _NOT_HTML: tuple[str, ...] = ("application/pdf", "application/zip", "application/octet-stream")
 _NOT_HTML += ("image/", "audio/", "video/", "font/", "application/x-", "application/gzip")
 _NOT_HTML += ("application/vnd.", "application/msword")
-_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"Rar!")
 
 # Short extractions that are really a consent wall, a paywall or a "turn on JavaScript" page.
 _WALLS = (
@@ -113,7 +113,7 @@ def is_html(body: bytes, content_type: str | None = None) -> bool:
     media = (content_type or "").split(";")[0].strip().lower()
     if media and media.startswith(_NOT_HTML):
         return False
-    return not body.lstrip()[:8].startswith(_MAGIC)
+    return not is_binary(body)
 
 
 def _bom(body: bytes) -> str | None:

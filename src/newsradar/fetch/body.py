@@ -15,6 +15,7 @@ import brotli
 import httpx
 
 from newsradar.errors import PermanentFetchError
+from newsradar.magic import is_binary
 
 __all__ = ["PAGE_TYPES", "looks_like_feed", "looks_like_page", "read_body"]
 
@@ -22,20 +23,6 @@ _STEP = 64 * 1024
 # Media types taken as a page without sniffing (other text/* must show an <html> tag).
 PAGE_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain")
 _FEED_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf ", b"<channel", b"<opml")
-# Magic numbers of things that are never a feed or an HTML page.
-_BINARY_MAGIC = (
-    b"%PDF",
-    b"PK\x03\x04",
-    b"\x89PNG",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"\x1f\x8b",
-    b"RIFF",
-    b"\x00\x00\x01\x00",
-    b"BM",
-    b"ID3",
-    b"\x7fELF",
-)
 
 
 class _Zlib:
@@ -148,13 +135,9 @@ def _prefix(body: bytes) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n").lower()
 
 
-def _is_binary(body: bytes) -> bool:
-    return body[:8].startswith(_BINARY_MAGIC)
-
-
 def looks_like_feed(body: bytes) -> bool:
     """True when the body looks like RSS, Atom, RDF or a JSON Feed (never HTML or binary)."""
-    if _is_binary(body):
+    if is_binary(body):
         return False
     head = _prefix(body)
     if head.startswith(b"{"):
@@ -168,7 +151,7 @@ def looks_like_feed(body: bytes) -> bool:
 
 def looks_like_page(content_type: str, body: bytes) -> bool:
     """True for HTML or XHTML (or text) pages; PDFs, archives and images are not."""
-    if _is_binary(body):
+    if is_binary(body):
         return False
     if content_type in PAGE_TYPES:
         return True
