@@ -338,13 +338,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "file not found; create it or pass --config DIR") from None
+    except OSError as exc:  # a directory, no permission, an I/O error
+        raise ConfigError(
+            str(path), "", f"cannot read it ({exc.strerror}); make it a readable file"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML ({exc})") from exc
 
 
+def _tables(path: Path, raw: dict[str, Any], name: str) -> list[Any]:
+    """The ``[[name]]`` array of tables; a single ``[name]`` table or a scalar is refused."""
+    tables = raw.get(name, [])
+    if not isinstance(tables, list):
+        raise ConfigError(
+            str(path), name, f"use [[{name}]] tables (double brackets), one per {name}"
+        )
+    return tables
+
+
 def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> None:
     err = exc.errors()[0]
-    key = prefix + ".".join(str(p) for p in err["loc"])
+    key = (prefix + ".".join(str(p) for p in err["loc"])).rstrip(".")
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key; check the spelling against docs/configuration.md"
@@ -363,6 +381,15 @@ def load_settings(directory: Path) -> Settings:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         _raise_validation(path, exc)
+    # Late import: schedules reads Config from this module. Every command checks the
+    # schedule, so a typo there exits 2 today, not when `newsradar serve` next starts.
+    from newsradar.schedules import DEPLOYMENTS, parse_schedule
+
+    for name in DEPLOYMENTS:
+        schedule = settings.schedule
+        parse_schedule(
+            getattr(schedule, name), schedule.timezone, key=f"schedule.{name}", file=str(path)
+        )
     base = path.parent.resolve()
     storage = settings.storage.model_copy(
         update={"database": (base / settings.storage.database).resolve()}
@@ -381,7 +408,7 @@ def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
         raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[feed]]")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
-    for i, table in enumerate(raw.get("feed", [])):
+    for i, table in enumerate(_tables(path, raw, "feed")):
         label = f"feed[{i}]" if not isinstance(table, dict) else f"feed '{table.get('name', i)}'"
         try:
             feed = FeedConfig.model_validate(table)
@@ -402,7 +429,7 @@ def load_watchlist(path: Path) -> tuple[WatchConfig, ...]:
         raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[watch]]")
     watches: list[WatchConfig] = []
     seen: set[str] = set()
-    for i, table in enumerate(raw.get("watch", [])):
+    for i, table in enumerate(_tables(path, raw, "watch")):
         label = f"watch '{table.get('id', i)}'" if isinstance(table, dict) else f"watch[{i}]"
         try:
             watch = WatchConfig.model_validate(table)
