@@ -81,3 +81,31 @@ def test_every_command_has_help_with_an_example() -> None:
     assert {"run", "version"} <= set(commands)
     for name, command in commands.items():
         assert command.help and "Example:" in command.help, f"`newsradar {name}` needs an example"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["feeds"],
+        ["rematch", "--dry-run"],
+        ["report", "--output", "report.html"],
+        ["sql", "SELECT * FROM feeds"],
+        ["alerts", "send"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_a_damaged_database_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from tests.store.test_connection import truncated
+
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    database = config / "data" / "newsradar.duckdb"
+    database.parent.mkdir()
+    truncated(database.parent).rename(database)
+
+    assert main([*command, "--config", str(config)]) == 1
+
+    err = capsys.readouterr().err
+    assert "is damaged" in err, err
+    assert "internal error" not in err

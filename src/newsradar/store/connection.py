@@ -31,6 +31,15 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return any(hint in str(exc) for hint in _LOCK_HINTS)
 
 
+def _damaged(path: Path, exc: duckdb.Error) -> StoreError:
+    # A file cut short (a failed copy, a full disk in the past) opens, then fails on read.
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(
+        f"database {path} is damaged and cannot be read ({first}); restore it from a backup, "
+        "or move it away and the next `newsradar run` starts a new one"
+    )
+
+
 def _holder(exc: duckdb.Error) -> str:
     match = re.search(r"\(PID (\d+)\)", str(exc))
     return f"process {match.group(1)}" if match else "another process"
@@ -73,6 +82,8 @@ def open_writer(path: Path, *, lock_timeout: float = 60.0) -> Iterator[duckdb.Du
         con.execute("CHECKPOINT")
     except duckdb.Error as exc:
         if not _NO_ROOM.search(str(exc)):
+            if isinstance(exc, duckdb.IOException):
+                raise _damaged(path, exc) from exc
             raise
         # DuckDB rolled the transaction back: what was committed before is intact.
         raise StoreError(
@@ -116,5 +127,7 @@ def open_reader(
     con = _connect_retrying(path, read_only=True, timeout=lock_timeout, config=config)
     try:
         yield con
+    except duckdb.IOException as exc:
+        raise _damaged(path, exc) from exc
     finally:
         con.close()

@@ -132,6 +132,8 @@ class QuerySession:
                 "refused: the query reads or writes files or settings outside the database "
                 f"({_first_line(exc)}); `newsradar sql` only reads the database"
             ) from exc
+        except duckdb.IOException:
+            raise  # the file, not the query: open_reader names the damaged database
         except duckdb.Error as exc:
             raise StoreError(f"SQL error: {str(exc).strip()}") from exc
         finally:
