@@ -109,3 +109,25 @@ def test_a_damaged_database_is_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert "is damaged" in err, err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [
+        (["export", "{file}"], "is a file"),
+        (["feeds", "export", "--output", "{dir}"], "is a directory"),
+    ],
+    ids=["export-into-a-file", "feeds-export-to-a-directory"],
+)
+def test_an_output_path_of_the_wrong_kind_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], needle: str
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    (tmp_path / "file").write_text("x")
+    argv = [a.format(file=tmp_path / "file", dir=tmp_path) for a in command]
+
+    assert main([*argv, "--config", str(config)]) == 2
+
+    err = capsys.readouterr().err
+    assert needle in err, err
+    assert "internal error" not in err

@@ -35,7 +35,10 @@ def _parse_date(value: str | None) -> dt.date | None:
 @app.command()
 def export(
     directory: Annotated[
-        Path, typer.Argument(help="Directory to write <table>.parquet or <table>.csv into.")
+        Path,
+        typer.Argument(
+            help="Directory to write <table>.parquet or <table>.csv into.", file_okay=False
+        ),
     ],
     config: ConfigDir = Path("config"),
     since: Annotated[

@@ -107,7 +107,8 @@ def import_(
 def export(
     config: ConfigDir = Path("config"),
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write here instead of stdout.", dir_okay=False),
     ] = None,
 ) -> None:
     """Print the configured feeds as OPML (for feed readers).
