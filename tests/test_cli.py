@@ -17,6 +17,19 @@ from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST, serve_seed
 
 
+def run_in_a_process(config: Path, prefect_home: Path) -> subprocess.CompletedProcess[str]:
+    """`newsradar run` in its own process, with Prefect's temporary server in ``prefect_home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(prefect_home)
+    return subprocess.run(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
 def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackHTTPServer) -> None:
     """`newsradar run` with Prefect's temporary server, as `make run` does it."""
     serve_seed(http_server)
@@ -25,16 +38,8 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
         f'[[feed]]\nname = "gone"\nurl = "{http_server.url("/no-such-feed.xml")}"\n'
     )
     config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
 
-    done = subprocess.run(
-        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    done = run_in_a_process(config, tmp_path / "prefect")
 
     assert done.returncode == 0, done.stderr
     assert "2 articles stored" in " ".join(done.stdout.split())
@@ -131,3 +136,21 @@ def test_an_output_path_of_the_wrong_kind_is_a_usage_error(
     err = capsys.readouterr().err
     assert needle in err, err
     assert "internal error" not in err
+
+
+def test_a_failed_pass_is_one_line_without_prefect_tracebacks(tmp_path: Path) -> None:
+    """The engine's own reports of the failed task and flow stay out of the terminal."""
+    from tests.store.test_connection import truncated
+
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    database = config / "data" / "newsradar.duckdb"
+    database.parent.mkdir()
+    truncated(database.parent).rename(database)
+
+    done = run_in_a_process(config, tmp_path / "prefect")
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if "is damaged" in line] == [
+        done.stderr.strip()
+    ]

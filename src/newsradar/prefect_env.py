@@ -5,9 +5,10 @@ Must run before ``prefect`` is imported; explicit environment settings win.
 
 from __future__ import annotations
 
+import logging
 import os
 
-__all__ = ["configure_prefect"]
+__all__ = ["configure_prefect", "quiet_engine_errors"]
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -23,3 +24,25 @@ def configure_prefect(*, verbose: bool = False) -> None:
         if key == "PREFECT_LOGGING_LEVEL" and verbose:
             value = "INFO"
         os.environ.setdefault(key, value)
+
+
+class _EngineErrors(logging.Filter):
+    """Drops the engine's ERROR reports of a failed task or flow run (with tracebacks)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        engine = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (engine and record.levelno >= logging.ERROR)
+
+
+def quiet_engine_errors() -> None:
+    """Keep Prefect's failed-run reports off the terminal; call after importing Prefect.
+
+    The error that ends a pass reaches the CLI, which prints it once, in one line (the
+    traceback is one --verbose or NEWSRADAR_DEBUG=1 away). Warnings, and the reports sent to
+    the Prefect server, are untouched.
+    """
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.addFilter(_EngineErrors())

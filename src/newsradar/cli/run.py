@@ -11,7 +11,7 @@ from rich.table import Table
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
-from newsradar.prefect_env import configure_prefect
+from newsradar.prefect_env import configure_prefect, quiet_engine_errors
 from newsradar.progress import pass_progress
 
 __all__ = ["print_summary", "run"]
@@ -64,6 +64,9 @@ def run(
     compiled_matcher(cfg)
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
+
+    if not verbose:
+        quiet_engine_errors()
 
     with pass_progress(console):
         summary = ingest(str(config))
