@@ -154,3 +154,11 @@ def test_a_failed_pass_is_one_line_without_prefect_tracebacks(tmp_path: Path) ->
     assert [line for line in done.stderr.splitlines() if "is damaged" in line] == [
         done.stderr.strip()
     ]
+
+
+@pytest.mark.parametrize("command", [["sql"], ["alerts", "send"], ["rematch"]])
+def test_help_names_the_settings_section_it_refers_to(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--help"]) == 0
+    assert "[storage] lock_timeout" in " ".join(capsys.readouterr().out.split())

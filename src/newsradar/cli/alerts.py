@@ -59,7 +59,7 @@ def preview(
 def send(config_dir: ConfigDir = Path("config")) -> None:
     """Deliver every due alert now: one digest per recipient, by SMTP or as .eml files.
 
-    Waits for a running pass to finish (up to [storage] lock_timeout). Exits 1 when delivery
+    Waits for a running pass to finish (up to \\[storage] lock_timeout). Exits 1 when delivery
     is blocked (TLS or AUTH refused) so that cron notices.
 
     Example: newsradar alerts send --config config

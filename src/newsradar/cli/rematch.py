@@ -40,7 +40,7 @@ def rematch_command(
     """Apply the current watchlist to stored articles; report per watch what it gains and loses.
 
     Without --dry-run, the stored matches of changed watches are replaced (no alerts are sent
-    for old articles); it then waits for a running pass to finish (up to [storage]
+    for old articles); it then waits for a running pass to finish (up to \\[storage]
     lock_timeout), so that no article the pass re-matches is overwritten with stale matches.
 
     Example: newsradar rematch --config config --since 2026-01-01 --dry-run

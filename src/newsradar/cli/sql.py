@@ -118,7 +118,7 @@ def sql(
 
     The database is opened read-only with file access and settings locked; writes, COPY,
     ATTACH, INSTALL/LOAD, SET and file functions are refused. While a pass is writing, the
-    command waits up to [storage] lock_timeout seconds.
+    command waits up to \\[storage] lock_timeout seconds.
 
     Example: newsradar sql "SELECT watch_id, count(*) FROM matches GROUP BY ALL" --format csv
     """
