@@ -155,3 +155,23 @@ def test_titles_are_not_rich_markup(tmp_path: Path, capsys: pytest.CaptureFixtur
     cfg = configure(tmp_path)
     assert main(["sql", "-c", str(cfg), "SELECT '[bold red]x[/] [link=http://evil]y' AS t"]) == 0
     assert "[bold red]x[/]" in capsys.readouterr().out
+
+
+def test_json_lines_stay_json_for_nan_and_infinity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON has no NaN or Infinity: such doubles are written as null, also inside lists."""
+    cfg = configure(tmp_path)
+    query = "SELECT 'nan'::DOUBLE AS n, 1 / 0 AS inf, [-1 / 0, 0.5] AS l, {'x': 'nan'::DOUBLE} AS s"
+    assert main(["sql", "--config", str(cfg), "--format", "json", query]) == 0
+    line = capsys.readouterr().out.strip()
+
+    def strict(token: str) -> None:
+        raise ValueError(f"not JSON: {token}")
+
+    assert json.loads(line, parse_constant=strict) == {
+        "n": None,
+        "inf": None,
+        "l": [None, 0.5],
+        "s": {"x": None},
+    }

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import decimal
 import json
+import math
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -64,6 +65,17 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None: JSON has no such numbers, and JSON Lines readers refuse them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
 def write_rows(fmt: str, columns: tuple[str, ...], rows: Iterable[Any], out: IO[str]) -> int:
     """Write rows as CSV (with a header) or JSON Lines (one object per row); return the count."""
     count = 0
@@ -75,8 +87,9 @@ def write_rows(fmt: str, columns: tuple[str, ...], rows: Iterable[Any], out: IO[
             count += 1
     else:
         for row in rows:
-            record = dict(zip(columns, row, strict=True))
-            out.write(json.dumps(record, default=_jsonable, ensure_ascii=False) + "\n")
+            record = {c: _finite(v) for c, v in zip(columns, row, strict=True)}
+            line = json.dumps(record, default=_jsonable, ensure_ascii=False, allow_nan=False)
+            out.write(line + "\n")
             count += 1
     return count
 
