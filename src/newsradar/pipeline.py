@@ -450,5 +450,7 @@ def finish_pass(
         alerts_pending=(delivered.retrying + delivered.pending) if delivered else 0,
         deliveries=tuple(delivered.mails) if delivered else (),
         seconds=(finished - ctx.started_at).total_seconds(),
-        alert_problems=(delivered.problems + delivered.failures) if delivered else (),
+        alert_problems=(
+            (delivered.problems + delivered.failures + delivered.retries) if delivered else ()
+        ),
     )

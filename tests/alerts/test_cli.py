@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsradar.cli import main
+from newsradar.demo.__main__ import free_port
 from newsradar.errors import ConfigError
 from newsradar.runlock import run_lock
 from tests.alerts.support import (
@@ -108,3 +109,28 @@ def test_bad_alert_settings_name_the_key(
     with pytest.raises(ConfigError) as info:
         make_config(tmp_path, alerts=alerts, watchlist=watchlist)
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("smtp", "needle"),
+    [
+        ('host = "127.0.0.1"\nport = {port}\ntls = "none"\n', "127.0.0.1:{port}"),
+        ("", "check [alerts] outbox_dir"),
+    ],
+    ids=["smtp-refuses-connections", "outbox-is-a-file"],
+)
+def test_send_says_why_alerts_wait_for_a_retry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], smtp: str, needle: str
+) -> None:
+    port = free_port()  # nothing listens there
+    config = make_config(tmp_path / "cfg", smtp=smtp.format(port=port))
+    seed(config, [article("a1")], now=datetime.now(UTC))
+    config.alerts.outbox_dir.write_text("a file where the outbox directory should be")
+
+    assert main(["alerts", "send", "-c", str(config.directory)]) == 0
+
+    captured = capsys.readouterr()
+    assert "retrying: 2" in captured.out
+    lines = [line for line in captured.err.splitlines() if line.startswith("will retry: ")]
+    assert len(lines) == 1, captured.err
+    assert needle.format(port=port) in lines[0]

@@ -56,6 +56,10 @@ def test_a_mail_dropped_after_data_arrives_on_a_later_pass_with_the_same_message
         first = run_pass(config)
         assert len(first.deliveries) == 1
         assert first.alerts_pending > 0 and len(sink.dropped) == 1
+        # The operator sees why, in the summary of the pass.
+        assert [p for p in first.alert_problems if "will retry" in p or "dropped" in p], (
+            first.alert_problems
+        )
         second = run_pass(config)
         third = run_pass(config)
     (lost,) = sink.dropped

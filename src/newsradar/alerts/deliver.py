@@ -63,6 +63,8 @@ class DeliveryReport:
     failures: tuple[str, ...] = ()
     # Problems the operator must fix before anything can be sent (TLS, AUTH, sender).
     problems: tuple[str, ...] = field(default_factory=tuple)
+    # Why rows wait for a retry (server down, 4xx, outbox not writable), each reason once.
+    retries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,7 @@ class _Delivery:
         self.mails: list[str] = []
         self.failures: list[str] = []
         self.problems: list[str] = []
+        self.retries: list[str] = []
         # Set once the mail server refused us (TLS, AUTH) or could not be reached.
         self.blocked: str | None = None
         self.down: str | None = None
@@ -232,6 +235,7 @@ class _Delivery:
             mails=tuple(self.mails),
             failures=tuple(self.failures),
             problems=tuple(self.problems),
+            retries=tuple(self.retries),
             **self.counts,
         )
 
@@ -249,6 +253,8 @@ class _Delivery:
         due = _retry_at(self.config, digest, self.now)
         outbox.mark_retrying(self.con, digest.alert_ids, error=error, due_at=due)
         self.counts["retrying"] += len(digest.alert_ids)
+        if error not in self.retries:
+            self.retries.append(error)
 
     def _send(self, digest: Digest) -> str:
         if is_channel(digest.recipient):

@@ -80,6 +80,8 @@ def send(config_dir: ConfigDir = Path("config")) -> None:
         console.print(f"  {mail}", highlight=False, markup=False)
     for line in report.failures:
         console_err.print(f"failed: {line}", highlight=False, markup=False)
+    for line in report.retries:
+        console_err.print(f"will retry: {line}", highlight=False, markup=False, soft_wrap=True)
     for line in report.problems:
         console_err.print(f"blocked: {line}", highlight=False, markup=False)
     if report.problems:
