@@ -237,6 +237,33 @@ def test_scripts_and_javascript_links_are_stored_inert() -> None:
 
 
 @pytest.mark.parametrize(
+    "ref", ["&#xD800;", "&#55357;", "&#xdfff;", "&#x110000;", "&#99999999999;"]
+)
+def test_character_reference_to_no_character_keeps_the_feed(ref: str) -> None:
+    # feedparser raises on these (chr() of a surrogate or past U+10FFFF): the feed was lost.
+    body = rss(
+        f"<item><guid>1</guid><title>Lone {ref} ref</title><description>a {ref} b</description>"
+        "</item><item><guid>2</guid><title>Fine &#x1F600;</title></item>"
+    )
+    parsed = parse(body)
+    first, second = parsed.entries
+    assert first.title == "Lone \ufffd ref" and first.summary == "a \ufffd b"
+    assert second.title == "Fine \U0001f600"
+    assert any("character reference" in w for w in parsed.warnings)
+
+
+def test_unparseable_link_is_dropped_and_the_feed_still_parses() -> None:
+    # urllib raises "Invalid IPv6 URL" on an unclosed bracket: one such item ended the pass.
+    body = rss(
+        "<item><guid>bad</guid><title>Bad</title><link>http://[::1/x</link></item>"
+        "<item><guid>ok</guid><title>Ok</title><link>https://example.org/ok</link></item>"
+    )
+    bad, ok = parse(body).entries
+    assert bad.url == "" and bad.canonical_url == "" and "unsafe_link" in bad.flags
+    assert ok.canonical_url == "https://example.org/ok"
+
+
+@pytest.mark.parametrize(
     ("markup", "text"),
     [
         ("<p>a</p><p>b</p>", "a b"),

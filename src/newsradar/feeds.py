@@ -44,6 +44,8 @@ MAX_SUMMARY = 20_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
+# Numeric character references (in any ASCII-compatible encoding).
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
 class _TextExtractor(HTMLParser):
@@ -86,6 +88,25 @@ def html_to_text(markup: str, limit: int = MAX_SUMMARY) -> str:
     return _clean("".join(parser.parts), limit)
 
 
+def _repair_charrefs(body: bytes, warnings: list[str]) -> bytes:
+    """Replace references to no character (a surrogate, past U+10FFFF) with U+FFFD.
+
+    feedparser calls chr() on them and raises, which would lose every entry of the feed.
+    """
+
+    def fix(found: re.Match[bytes]) -> bytes:
+        hexa, dec = found.groups()
+        code = int(hexa, 16) if hexa else int(dec)
+        return b"&#xFFFD;" if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else found.group()
+
+    if b"&#" not in body:
+        return body
+    repaired = _CHARREF.sub(fix, body)
+    if repaired != body:
+        warnings.append("character references to no character replaced by U+FFFD")
+    return repaired
+
+
 def _date(value: struct_time | None, now: datetime, flags: list[str], name: str) -> datetime | None:
     if value is None:
         return None
@@ -107,9 +128,12 @@ def _date(value: struct_time | None, now: datetime, flags: list[str], name: str)
 
 def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
     link = _clean(str(entry.get("link") or ""), 4_000)
-    if link and base_url:
-        link = urljoin(base_url, link)
-    if link and not re.match(r"^https?://", link, re.I):
+    try:
+        link = urljoin(base_url, link) if link and base_url else link
+        canonical = canonical_url(link) if link else ""
+    except ValueError:  # unparseable, e.g. an unclosed IPv6 bracket
+        canonical = ""
+    if link and (not canonical or not re.match(r"^https?://", link, re.I)):
         flags.append("unsafe_link")  # javascript:, data:, file: ... never fetched
         return ""
     return link
@@ -187,6 +211,8 @@ def _parse_here(
     # No Content-Location: feedparser would resolve guids against it, and a guid must not
     # change when the feed moves. Links are resolved against the feed URL in _link().
     response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
+    warnings: list[str] = []
+    body = _repair_charrefs(body, warnings)
     try:
         doc = feedparser.parse(
             io.BytesIO(body), response_headers=response_headers, sanitize_html=True
@@ -197,7 +223,6 @@ def _parse_here(
         raise ParseError(
             f"feed '{feed_id}' ({base_url}) broke the parser ({type(exc).__name__}: {exc})"
         ) from None
-    warnings: list[str] = []
     problem = doc.get("bozo_exception")
     if problem is not None:
         name = type(problem).__name__

@@ -85,7 +85,10 @@ def _google_news_target(token: str) -> str | None:
 def unwrap_url(url: str) -> str:
     """Follow known redirect wrappers (Google News, google.com/url, Bing, Facebook) offline."""
     for _ in range(3):  # wrappers can nest
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:  # e.g. an unclosed IPv6 bracket: nothing to unwrap
+            return url
         host = (parts.hostname or "").lower()
         target = None
         if host == "news.google.com":
@@ -108,12 +111,16 @@ def canonical_url(url: str) -> str:
     """One form per article: unwrapped, https, no www., default port, fragment or tracking.
 
     Query parameters are sorted and a trailing slash is dropped, so the variants a feed, a
-    page's canonical link and a share button produce compare equal.
+    page's canonical link and a share button produce compare equal. A URL that cannot be
+    parsed (an unclosed IPv6 bracket) has no canonical form: "".
     """
     url = unwrap_url(url.strip())
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
     try:
         port = parts.port
