@@ -90,7 +90,8 @@ class FetchError(NewsradarError):
     ``kind`` is one of the error classes stored in feed health: ``dns``, ``connect``,
     ``timeout``, ``deadline_exceeded``, ``tls_error``, ``http_4xx``, ``http_5xx``,
     ``too_large``, ``not_a_feed``, ``blocked_address``, ``bad_scheme``,
-    ``too_many_redirects``, ``robots``, ``unsupported_content_type``, ``dns``, ``connect``,
+    ``too_many_redirects``, ``robots``, ``robots_unavailable``, ``unsupported_content_type``,
+    ``dns``, ``connect``,
     ``rate_limited`` (429 or a host-wide Retry-After in force), ``http_3xx``, ``bad_url``,
     ``decode_error`` (a Content-Encoding that does not decode), ``protocol_error``.
     """

@@ -56,6 +56,7 @@ ERROR_CLASSES = (
     "decode_error",
     "protocol_error",
     "robots",
+    "robots_unavailable",
 )
 # "Silent": nothing new for this many usual gaps, and at least SILENT_MIN.
 SILENT_FACTOR = 7

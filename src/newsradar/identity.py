@@ -207,6 +207,16 @@ class KnownArticle:
     content_hash: str
     story_id: str = ""
     updated_at: datetime | None = None
+    # The stored status: one of RETRY_STATUSES means the page is to be fetched again.
+    status: str = "ok"
+
+
+# Stored with the feed's text because the page failed for a while (the site was down, slow,
+# rate-limiting, its robots.txt unreadable): seen again in its feed, the page is re-fetched.
+RETRY_STATUSES = frozenset(
+    {"dns", "connect", "timeout", "deadline_exceeded", "http_5xx", "rate_limited",
+     "protocol_error", "robots_unavailable"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +226,8 @@ class Verdict:
     article_id: str
     # Which key matched: "guid", "url", "content"; None for a new entry.
     matched_on: str | None = None
-    # For an update: "title", "text" and/or "updated_at" (the feed says it was edited).
+    # For an update: "title", "text", "updated_at" (the feed says it was edited) and/or
+    # "page" (the stored text is the feed's because the page failed for a while).
     changes: tuple[str, ...] = ()
     # The stored article's story, for "update"/"seen".
     story_id: str = ""
@@ -264,6 +275,8 @@ def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> t
         changed.append("text")
     if entry.updated_at and known.updated_at and entry.updated_at > known.updated_at:
         changed.append("updated_at")
+    if compare_title and known.status in RETRY_STATUSES:  # the feed's own item, not a copy
+        changed.append("page")
     return tuple(changed)
 
 
