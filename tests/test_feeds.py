@@ -252,6 +252,23 @@ def test_character_reference_to_no_character_keeps_the_feed(ref: str) -> None:
     assert any("character reference" in w for w in parsed.warnings)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">NATO <b>summit</b>'
+        " &amp; more</div></title>",
+        '<title type="html">NATO &lt;b&gt;summit&lt;/b&gt; &amp;amp; more</title>',
+        "<title>NATO summit &amp; more</title>",
+    ],
+)
+def test_atom_titles_are_plain_text_whatever_their_type(title: str) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>F</title><entry><id>urn:1</id>{title}<link href='https://ex.org/a'/></entry></feed>"
+    ).encode()
+    assert parse(body).entries[0].title == "NATO summit & more"
+
+
 def test_unparseable_link_is_dropped_and_the_feed_still_parses() -> None:
     # urllib raises "Invalid IPv6 URL" on an unclosed bracket: one such item ended the pass.
     body = rss(

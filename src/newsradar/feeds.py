@@ -126,6 +126,14 @@ def _date(value: struct_time | None, now: datetime, flags: list[str], name: str)
     return when
 
 
+def _title(element: Mapping[str, Any]) -> str:
+    title = _clean(str(element.get("title") or ""), MAX_TITLE)
+    # Atom titles may be markup: type="html" (text/html) or type="xhtml".
+    if element.get("title_detail", {}).get("type") in ("text/html", "application/xhtml+xml"):
+        title = html_to_text(title, MAX_TITLE)
+    return title
+
+
 def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
     link = _clean(str(entry.get("link") or ""), 4_000)
     try:
@@ -141,9 +149,7 @@ def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
 
 def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> FeedEntry:
     flags: list[str] = []
-    title = _clean(str(raw.get("title") or ""), MAX_TITLE)
-    if raw.get("title_detail", {}).get("type") == "text/html":
-        title = html_to_text(title, MAX_TITLE)
+    title = _title(raw)
     summary_html = str(raw.get("summary") or "")
     if not summary_html and raw.get("content"):
         summary_html = str(raw["content"][0].get("value") or "")
@@ -242,7 +248,7 @@ def _parse_here(
         )
         raw_entries = raw_entries[:max_entries]
     entries = _dedupe([_entry(feed_id, raw, base_url, now) for raw in raw_entries], warnings)
-    title = _clean(str(doc.feed.get("title") or ""), MAX_TITLE) or None
+    title = _title(doc.feed) or None
     return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
 
 
