@@ -269,6 +269,22 @@ def test_atom_titles_are_plain_text_whatever_their_type(title: str) -> None:
     assert parse(body).entries[0].title == "NATO summit & more"
 
 
+def test_impossible_dates_are_reported_in_the_warnings() -> None:
+    body = rss(
+        "<item><guid>a</guid><pubDate>Thu, 01 Jan 2099 00:00:00 GMT</pubDate></item>"
+        "<item><guid>b</guid><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>"
+        "<item><guid>c</guid><pubDate>Mon, 23 Nov 2026 08:10:00 GMT</pubDate></item>"
+    )
+    parsed = parse(body)
+    assert [e.published_at for e in parsed.entries] == [
+        NOW,
+        None,
+        datetime(2026, 11, 23, 8, 10, tzinfo=UTC),
+    ]
+    assert any("1 entry dated in the future: clamped to now" in w for w in parsed.warnings)
+    assert any("1 entry dated before 1990: date dropped" in w for w in parsed.warnings)
+
+
 def test_unparseable_link_is_dropped_and_the_feed_still_parses() -> None:
     # urllib raises "Invalid IPv6 URL" on an unclosed bracket: one such item ended the pass.
     body = rss(

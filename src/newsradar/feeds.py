@@ -206,6 +206,21 @@ def _dedupe(entries: list[FeedEntry], warnings: list[str]) -> list[FeedEntry]:
     ]
 
 
+def _date_warnings(entries: list[FeedEntry]) -> list[str]:
+    """One line per kind of impossible date, so the feed's events say what was changed."""
+    problems = (
+        ("_clamped", "dated in the future: clamped to now"),
+        ("_implausible", "dated before 1990: date dropped"),
+        ("_invalid", "with an invalid date: date dropped"),
+    )
+    out = []
+    for suffix, what in problems:
+        count = sum(any(f.endswith(suffix) for f in e.flags) for e in entries)
+        if count:
+            out.append(f"{count} {'entry' if count == 1 else 'entries'} {what}")
+    return out
+
+
 def _parse_here(
     feed_id: str,
     body: bytes,
@@ -248,6 +263,7 @@ def _parse_here(
         )
         raw_entries = raw_entries[:max_entries]
     entries = _dedupe([_entry(feed_id, raw, base_url, now) for raw in raw_entries], warnings)
+    warnings.extend(_date_warnings(entries))
     title = _title(doc.feed) or None
     return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
 
