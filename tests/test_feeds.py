@@ -285,6 +285,28 @@ def test_impossible_dates_are_reported_in_the_warnings() -> None:
     assert any("1 entry dated before 1990: date dropped" in w for w in parsed.warnings)
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Россия и НАТО обсудили поставки оружия в Южную Корею и Японию", "koi8-r"),
+        ("Россия и НАТО обсудили поставки оружия в Южную Корею и Японию", "windows-1251"),
+        ("북한 미사일 발사에 대해 한국 정부는 강력히 항의했다고 발표했다", "euc-kr"),
+    ],
+    ids=["koi8-r", "windows-1251", "euc-kr"],
+)
+def test_undeclared_legacy_encoding_is_detected(text: str, encoding: str) -> None:
+    # No BOM, no XML encoding, no HTTP charset, not UTF-8: feedparser alone reads cp1252.
+    items = "".join(
+        f"<item><guid>{n}</guid><title>{text} {n}</title><description>{text}</description></item>"
+        for n in range(3)
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    )
+    parsed = parse(body.encode(encoding), {"content-type": "application/rss+xml"})
+    assert [e.title for e in parsed.entries] == [f"{text} {n}" for n in range(3)]
+
+
 def test_unparseable_link_is_dropped_and_the_feed_still_parses() -> None:
     # urllib raises "Invalid IPv6 URL" on an unclosed bracket: one such item ended the pass.
     body = rss(

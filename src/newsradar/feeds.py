@@ -107,6 +107,34 @@ def _repair_charrefs(body: bytes, warnings: list[str]) -> bytes:
     return repaired
 
 
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=", re.I)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _guess_charset(body: bytes, headers: dict[str, str], warnings: list[str]) -> dict[str, str]:
+    """Headers naming the body's charset when nothing declares it and it is not UTF-8.
+
+    Without a BOM, an XML encoding or an HTTP charset, feedparser tries UTF-8 and then reads
+    windows-1252, which turns EUC-JP, KOI8-R or windows-1251 into mojibake; a detector does
+    better (the same one that reads undeclared pages).
+    """
+    ctype = headers.get("content-type", "")
+    if "charset" in ctype.lower() or body.startswith(_BOMS) or _XML_ENCODING.match(body[:1024]):
+        return headers
+    try:
+        body.decode("utf-8")
+        return headers
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is None or not best.encoding:
+        return headers
+    warnings.append(f"no declared encoding and not UTF-8: read as {best.encoding}")
+    return {**headers, "content-type": f"{ctype or 'application/xml'}; charset={best.encoding}"}
+
+
 def _date(value: struct_time | None, now: datetime, flags: list[str], name: str) -> datetime | None:
     if value is None:
         return None
@@ -234,6 +262,7 @@ def _parse_here(
     response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
     warnings: list[str] = []
     body = _repair_charrefs(body, warnings)
+    response_headers = _guess_charset(body, response_headers, warnings)
     try:
         doc = feedparser.parse(
             io.BytesIO(body), response_headers=response_headers, sanitize_html=True
