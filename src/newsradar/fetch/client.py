@@ -238,6 +238,9 @@ class Fetcher:
         check_scheme(url, parsed.scheme)
         if not parsed.host:
             raise PermanentFetchError("bad_url", url, "the URL has no host")
+        # httpx accepts any number; connect() raises OverflowError past 65535.
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise PermanentFetchError("bad_url", url, f"port {parsed.port} is out of range")
         try:
             literal = ipaddress.ip_address(parsed.host)
         except ValueError:
