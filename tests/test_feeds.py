@@ -344,3 +344,39 @@ def test_a_parser_crash_is_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ParseError) as info:
         parse(rss("<item><guid>1</guid></item>"))
     assert info.value.kind == "parse_error" and "ValueError: feedparser bug" in str(info.value)
+
+
+JSON_FEED = """{
+  "version": "https://jsonfeed.org/version/1.1",
+  "title": "Wire &amp; desk",
+  "items": [
+    {"id": "1", "url": "https://ex.org/a", "title": "NATO chief in Seoul",
+     "content_html": "<p>Talks on <b>arms</b> transfers</p>",
+     "date_published": "2026-11-23T08:10:00+01:00", "authors": [{"name": "Ann"}]},
+    {"id": 2, "external_url": "/b", "content_text": "No title, only text",
+     "summary": "Short", "date_modified": "2026-11-24T10:00:00Z", "author": {"name": "Bo"}},
+    {"url": "https://ex.org/c", "title": "No id"},
+    "not an item"
+  ]
+}"""
+
+
+def test_json_feed_is_parsed() -> None:
+    parsed = parse(JSON_FEED.encode(), {"content-type": "application/feed+json"})
+    first, second, third = parsed.entries
+    assert parsed.title == "Wire &amp; desk"
+    assert (first.guid, first.url, first.title) == ("1", "https://ex.org/a", "NATO chief in Seoul")
+    assert first.summary == "Talks on arms transfers" and first.author == "Ann"
+    assert first.published_at == datetime(2026, 11, 23, 7, 10, tzinfo=UTC)
+    assert (second.guid, second.url, second.title) == ("2", "https://example.org/b", "")
+    assert second.summary == "Short" and second.author == "Bo"
+    assert second.updated_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert third.guid.startswith("urn:newsradar:") and third.url == "https://ex.org/c"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"items": ', b'{"version": "https://jsonfeed.org/version/1", "items": 3}']
+)
+def test_broken_json_feed_is_a_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError, match="is not a valid JSON Feed"):
+        parse(body, {"content-type": "application/feed+json"})

@@ -32,6 +32,7 @@ import feedparser
 from newsradar.dates import EARLIEST, FUTURE_SKEW
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
+from newsradar.jsonfeed import JsonFeedError, is_json_feed, parse_json_feed
 from newsradar.models import FeedEntry, ParsedFeed
 
 __all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
@@ -264,11 +265,16 @@ def _parse_here(
     body = _repair_charrefs(body, warnings)
     response_headers = _guess_charset(body, response_headers, warnings)
     try:
-        doc = feedparser.parse(
-            io.BytesIO(body), response_headers=response_headers, sanitize_html=True
-        )
+        if is_json_feed(body):  # feedparser 6.0 reads XML only
+            doc = parse_json_feed(body)
+        else:
+            doc = feedparser.parse(
+                io.BytesIO(body), response_headers=response_headers, sanitize_html=True
+            )
     except (MemoryError, RecursionError):
         raise
+    except JsonFeedError as exc:
+        raise ParseError(f"feed '{feed_id}' ({base_url}) is not a valid JSON Feed: {exc}") from None
     except Exception as exc:  # a feedparser bug on hostile input must not end the pass
         raise ParseError(
             f"feed '{feed_id}' ({base_url}) broke the parser ({type(exc).__name__}: {exc})"
