@@ -57,6 +57,7 @@ ERROR_CLASSES = (
     "protocol_error",
     "robots",
     "robots_unavailable",
+    "internal_error",
 )
 # "Silent": nothing new for this many usual gaps, and at least SILENT_MIN.
 SILENT_FACTOR = 7
