@@ -199,6 +199,13 @@ def test_canonical_ignores_non_http() -> None:
     assert extract_page(html, "https://e.org/x").canonical_url is None
 
 
+def test_canonical_ignores_unparseable_url() -> None:
+    link = '<link rel="canonical" href="http://[::1/x">'
+    html = f"<html><head>{link}</head><body>{BODY}</body></html>"
+    page = extract_page(html, "https://e.org/x")
+    assert page.canonical_url is None and "Officials met" in page.text
+
+
 def test_result_pickles() -> None:
     result = extract_page(page("article-jsonld.html"), "https://www.example.com/a", now=NOW)
     assert isinstance(result, ExtractedPage)

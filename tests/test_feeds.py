@@ -237,6 +237,88 @@ def test_scripts_and_javascript_links_are_stored_inert() -> None:
 
 
 @pytest.mark.parametrize(
+    "ref", ["&#xD800;", "&#55357;", "&#xdfff;", "&#x110000;", "&#99999999999;"]
+)
+def test_character_reference_to_no_character_keeps_the_feed(ref: str) -> None:
+    # feedparser raises on these (chr() of a surrogate or past U+10FFFF): the feed was lost.
+    body = rss(
+        f"<item><guid>1</guid><title>Lone {ref} ref</title><description>a {ref} b</description>"
+        "</item><item><guid>2</guid><title>Fine &#x1F600;</title></item>"
+    )
+    parsed = parse(body)
+    first, second = parsed.entries
+    assert first.title == "Lone \ufffd ref" and first.summary == "a \ufffd b"
+    assert second.title == "Fine \U0001f600"
+    assert any("character reference" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">NATO <b>summit</b>'
+        " &amp; more</div></title>",
+        '<title type="html">NATO &lt;b&gt;summit&lt;/b&gt; &amp;amp; more</title>',
+        "<title>NATO summit &amp; more</title>",
+    ],
+)
+def test_atom_titles_are_plain_text_whatever_their_type(title: str) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>F</title><entry><id>urn:1</id>{title}<link href='https://ex.org/a'/></entry></feed>"
+    ).encode()
+    assert parse(body).entries[0].title == "NATO summit & more"
+
+
+def test_impossible_dates_are_reported_in_the_warnings() -> None:
+    body = rss(
+        "<item><guid>a</guid><pubDate>Thu, 01 Jan 2099 00:00:00 GMT</pubDate></item>"
+        "<item><guid>b</guid><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>"
+        "<item><guid>c</guid><pubDate>Mon, 23 Nov 2026 08:10:00 GMT</pubDate></item>"
+    )
+    parsed = parse(body)
+    assert [e.published_at for e in parsed.entries] == [
+        NOW,
+        None,
+        datetime(2026, 11, 23, 8, 10, tzinfo=UTC),
+    ]
+    assert any("1 entry dated in the future: clamped to now" in w for w in parsed.warnings)
+    assert any("1 entry dated before 1990: date dropped" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Россия и НАТО обсудили поставки оружия в Южную Корею и Японию", "koi8-r"),
+        ("Россия и НАТО обсудили поставки оружия в Южную Корею и Японию", "windows-1251"),
+        ("북한 미사일 발사에 대해 한국 정부는 강력히 항의했다고 발표했다", "euc-kr"),
+    ],
+    ids=["koi8-r", "windows-1251", "euc-kr"],
+)
+def test_undeclared_legacy_encoding_is_detected(text: str, encoding: str) -> None:
+    # No BOM, no XML encoding, no HTTP charset, not UTF-8: feedparser alone reads cp1252.
+    items = "".join(
+        f"<item><guid>{n}</guid><title>{text} {n}</title><description>{text}</description></item>"
+        for n in range(3)
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    )
+    parsed = parse(body.encode(encoding), {"content-type": "application/rss+xml"})
+    assert [e.title for e in parsed.entries] == [f"{text} {n}" for n in range(3)]
+
+
+def test_unparseable_link_is_dropped_and_the_feed_still_parses() -> None:
+    # urllib raises "Invalid IPv6 URL" on an unclosed bracket: one such item ended the pass.
+    body = rss(
+        "<item><guid>bad</guid><title>Bad</title><link>http://[::1/x</link></item>"
+        "<item><guid>ok</guid><title>Ok</title><link>https://example.org/ok</link></item>"
+    )
+    bad, ok = parse(body).entries
+    assert bad.url == "" and bad.canonical_url == "" and "unsafe_link" in bad.flags
+    assert ok.canonical_url == "https://example.org/ok"
+
+
+@pytest.mark.parametrize(
     ("markup", "text"),
     [
         ("<p>a</p><p>b</p>", "a b"),
@@ -262,3 +344,39 @@ def test_a_parser_crash_is_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ParseError) as info:
         parse(rss("<item><guid>1</guid></item>"))
     assert info.value.kind == "parse_error" and "ValueError: feedparser bug" in str(info.value)
+
+
+JSON_FEED = """{
+  "version": "https://jsonfeed.org/version/1.1",
+  "title": "Wire &amp; desk",
+  "items": [
+    {"id": "1", "url": "https://ex.org/a", "title": "NATO chief in Seoul",
+     "content_html": "<p>Talks on <b>arms</b> transfers</p>",
+     "date_published": "2026-11-23T08:10:00+01:00", "authors": [{"name": "Ann"}]},
+    {"id": 2, "external_url": "/b", "content_text": "No title, only text",
+     "summary": "Short", "date_modified": "2026-11-24T10:00:00Z", "author": {"name": "Bo"}},
+    {"url": "https://ex.org/c", "title": "No id"},
+    "not an item"
+  ]
+}"""
+
+
+def test_json_feed_is_parsed() -> None:
+    parsed = parse(JSON_FEED.encode(), {"content-type": "application/feed+json"})
+    first, second, third = parsed.entries
+    assert parsed.title == "Wire &amp; desk"
+    assert (first.guid, first.url, first.title) == ("1", "https://ex.org/a", "NATO chief in Seoul")
+    assert first.summary == "Talks on arms transfers" and first.author == "Ann"
+    assert first.published_at == datetime(2026, 11, 23, 7, 10, tzinfo=UTC)
+    assert (second.guid, second.url, second.title) == ("2", "https://example.org/b", "")
+    assert second.summary == "Short" and second.author == "Bo"
+    assert second.updated_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert third.guid.startswith("urn:newsradar:") and third.url == "https://ex.org/c"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"items": ', b'{"version": "https://jsonfeed.org/version/1", "items": 3}']
+)
+def test_broken_json_feed_is_a_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError, match="is not a valid JSON Feed"):
+        parse(body, {"content-type": "application/feed+json"})

@@ -111,6 +111,9 @@ def test_google_news_link_and_direct_link_are_one_url() -> None:
         ("https://ex.org/a", "javascript:void(0)", "https://ex.org/a"),
         ("https://ex.org/a", None, "https://ex.org/a"),
         ("", "https://ex.org/a", "https://ex.org/a"),
+        # Unparseable URLs (unclosed IPv6 bracket) from a page or a feed: no identity.
+        ("https://ex.org/a", "https://[::1/x", "https://ex.org/a"),
+        ("http://[::1/x", None, ""),
     ],
 )
 def test_preferred_url(entry_url: str, page_canonical: str | None, expected: str) -> None:

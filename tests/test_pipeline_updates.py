@@ -138,3 +138,42 @@ def test_page_over_the_time_limit_is_stored_with_the_feed_text_and_the_pass_goes
     assert stored[1][:3] == ("next", "ok", "page")
     assert "Officials said a joint statement" in str(stored[1][3])
     assert rows(db, "SELECT kind FROM events WHERE stage = 'extract'") == [("extract_timeout",)]
+
+
+@pytest.mark.parametrize(
+    ("failing", "status"),
+    [("/a.html", "http_5xx"), ("/robots.txt", "robots_unavailable")],
+)
+def test_page_that_failed_for_a_while_is_fetched_again_on_a_later_pass(
+    tmp_path: Path, http_server: LoopbackHTTPServer, failing: str, status: str
+) -> None:
+    # A 5xx (or an unreadable robots.txt) is temporary: the feed's text is stored meanwhile,
+    # and the page is fetched again once the feed is read again, not kept summary-only forever.
+    feeds = feeds_toml(("wire", http_server.url("/feed.xml")))
+    settings = SETTINGS + "retries = 0\n"
+    config = load_config(write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST,
+                                      settings=settings))  # fmt: skip
+    serve(http_server, "Ministers meet", FIRST)
+    http_server.route(failing, b"down", status=503)
+    first = run_pass(config)
+    db = config.storage.database
+    [(article_id, stored_status, text)] = rows(db, "SELECT id, status, text FROM articles")
+    assert (first.articles_stored, stored_status, text) == (1, status, "Ministers met.")
+
+    del http_server.routes[failing]
+    serve(http_server, "Ministers meet", FIRST)  # the page is back (robots.txt: 404)
+    item = ("item-2", "Weather", http_server.url("/b.html"), "Rain.")  # the feed changed
+    http_server.route("/b.html", html_page("Weather", "Rain all day. " * 30), headers=HTML)
+    http_server.route(
+        "/feed.xml",
+        rss([("item-1", "Ministers meet", http_server.url("/a.html"), "Ministers met."), item]),
+        headers=RSS,
+    )
+    run_pass(config)
+    run_pass(config)
+
+    [(same_id, now_status, text)] = rows(
+        db, "SELECT id, status, text FROM articles WHERE guid = 'item-1'"
+    )
+    assert (same_id, now_status) == (article_id, "ok") and "air defence" in text
+    assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "update")]

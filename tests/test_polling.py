@@ -12,8 +12,9 @@ from socket import socket
 import duckdb
 import pytest
 
-from newsradar import pipeline
+from newsradar import pipeline, polling
 from newsradar.config import Config, load_config
+from newsradar.fetch import Fetcher
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, RawTCPServer, Request, Response
 
@@ -201,3 +202,57 @@ def test_retry_after_blocks_the_host_in_the_next_pass_too(
     summary = _pass(config)  # "ok" is due again, but its host asked for an hour's pause
     assert http_server.hits("/ok.xml") == ok_hits and http_server.hits("/limited.xml") == 1
     assert ("ok", "rate_limited") in [(f, k) for f, k, _ in summary.feeds_failed]
+
+
+def test_a_bug_on_one_feed_is_recorded_and_the_pass_goes_on(
+    tmp_path: Path, http_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two real inputs once crashed a whole pass (an unclosed IPv6 bracket in a link, a port
+    # past 65535): whatever the next one is, it costs one feed or one page, not the pass.
+    http_server.route("/good.xml", RSS, headers=FEED)
+    http_server.route("/bad.xml", RSS.replace(b"w-1", b"b-1"), headers=FEED)
+    config = _config(tmp_path, {"good": http_server.url("/good.xml"),
+                                "bad": http_server.url("/bad.xml")})  # fmt: skip
+    real_parse = polling.parse_feed
+
+    def parse(feed_id: str, body: bytes, **kw: object) -> object:
+        if feed_id == "bad":
+            raise ValueError("something nobody expected")
+        return real_parse(feed_id, body, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(polling, "parse_feed", parse)
+    summary = _pass(config)
+    assert summary.feeds_ok == ("good",) and summary.articles_stored == 1
+    [(error_class, message)] = _rows(
+        config, "SELECT error_class, error_message FROM feeds WHERE id = 'bad'"
+    )
+    assert error_class == "internal_error"
+    assert "ValueError: something nobody expected" in str(message)
+    assert "NEWSRADAR_DEBUG" in str(message)
+
+
+def test_a_bug_on_one_page_is_recorded_and_the_pass_goes_on(
+    tmp_path: Path, http_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = "".join(
+        f"<item><guid>{n}</guid><title>NATO {n}</title><link>{http_server.url(f'/{n}')}</link>"
+        "<description>NATO text</description></item>"
+        for n in ("a", "b")
+    )
+    feed = f'<rss version="2.0"><channel><title>W</title>{items}</channel></rss>'
+    http_server.route("/feed.xml", feed, headers=FEED)
+    for n in ("a", "b"):
+        page = f"<html><body><article><p>{'NATO met today. ' * 40}{n}</p></article></body></html>"
+        http_server.route(f"/{n}", page, headers={"Content-Type": "text/html"})
+    config = _config(tmp_path, {"wire": http_server.url("/feed.xml")})
+    real_fetch = Fetcher.fetch_page
+
+    async def fetch_page(self: Fetcher, url: str) -> object:
+        if url.endswith("/b"):
+            raise OverflowError("connect(): port must be 0-65535.")
+        return await real_fetch(self, url)
+
+    monkeypatch.setattr(Fetcher, "fetch_page", fetch_page)
+    assert _pass(config).articles_stored == 2
+    rows = _rows(config, "SELECT guid, status, text_source FROM articles ORDER BY guid")
+    assert rows == [("a", "ok", "page"), ("b", "internal_error", "feed")]

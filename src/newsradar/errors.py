@@ -26,6 +26,9 @@ Retries are decided by type: anything that is a :class:`Transient` may succeed l
 
 from __future__ import annotations
 
+import logging
+import os
+
 __all__ = [
     "AlertDeliveryError",
     "ConfigError",
@@ -46,6 +49,7 @@ __all__ = [
     "TransientDeliveryError",
     "TransientFetchError",
     "WatchlistError",
+    "bug_message",
     "is_transient",
 ]
 
@@ -61,6 +65,20 @@ class Transient:
 def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is worth retrying (used by Prefect ``retry_condition_fn``)."""
     return isinstance(exc, Transient)
+
+
+def bug_message(exc: Exception) -> str:
+    """What to record when one feed or page hit a bug: the pass goes on without it.
+
+    With ``NEWSRADAR_DEBUG`` set the traceback is logged as well.
+    """
+    if os.environ.get("NEWSRADAR_DEBUG"):
+        logging.getLogger("newsradar").error("bug on one item", exc_info=exc)
+    return (
+        f"newsradar failed here ({type(exc).__name__}: {exc}); this is a bug in newsradar, "
+        "the pass went on without this item: set NEWSRADAR_DEBUG=1 to log the traceback "
+        "and report it"
+    )
 
 
 class ConfigError(NewsradarError):
@@ -90,7 +108,8 @@ class FetchError(NewsradarError):
     ``kind`` is one of the error classes stored in feed health: ``dns``, ``connect``,
     ``timeout``, ``deadline_exceeded``, ``tls_error``, ``http_4xx``, ``http_5xx``,
     ``too_large``, ``not_a_feed``, ``blocked_address``, ``bad_scheme``,
-    ``too_many_redirects``, ``robots``, ``unsupported_content_type``, ``dns``, ``connect``,
+    ``too_many_redirects``, ``robots``, ``robots_unavailable``, ``unsupported_content_type``,
+    ``dns``, ``connect``,
     ``rate_limited`` (429 or a host-wide Retry-After in force), ``http_3xx``, ``bad_url``,
     ``decode_error`` (a Content-Encoding that does not decode), ``protocol_error``.
     """

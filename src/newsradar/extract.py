@@ -252,7 +252,10 @@ def _canonical(tree: HtmlElement, meta: dict[str, str], base: str | None) -> str
     for href in [*hrefs, meta.get("og:url")]:
         if not href or not href.strip():
             continue
-        absolute: str = urljoin(base or "", href.strip())
+        try:
+            absolute: str = urljoin(base or "", href.strip())
+        except ValueError:  # unparseable, e.g. an unclosed IPv6 bracket
+            continue
         if absolute.lower().startswith(("http://", "https://")):
             return absolute
     return None

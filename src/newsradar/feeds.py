@@ -32,6 +32,7 @@ import feedparser
 from newsradar.dates import EARLIEST, FUTURE_SKEW
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
+from newsradar.jsonfeed import JsonFeedError, is_json_feed, parse_json_feed
 from newsradar.models import FeedEntry, ParsedFeed
 
 __all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
@@ -44,6 +45,8 @@ MAX_SUMMARY = 20_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
+# Numeric character references (in any ASCII-compatible encoding).
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
 class _TextExtractor(HTMLParser):
@@ -86,6 +89,53 @@ def html_to_text(markup: str, limit: int = MAX_SUMMARY) -> str:
     return _clean("".join(parser.parts), limit)
 
 
+def _repair_charrefs(body: bytes, warnings: list[str]) -> bytes:
+    """Replace references to no character (a surrogate, past U+10FFFF) with U+FFFD.
+
+    feedparser calls chr() on them and raises, which would lose every entry of the feed.
+    """
+
+    def fix(found: re.Match[bytes]) -> bytes:
+        hexa, dec = found.groups()
+        code = int(hexa, 16) if hexa else int(dec)
+        return b"&#xFFFD;" if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else found.group()
+
+    if b"&#" not in body:
+        return body
+    repaired = _CHARREF.sub(fix, body)
+    if repaired != body:
+        warnings.append("character references to no character replaced by U+FFFD")
+    return repaired
+
+
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=", re.I)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _guess_charset(body: bytes, headers: dict[str, str], warnings: list[str]) -> dict[str, str]:
+    """Headers naming the body's charset when nothing declares it and it is not UTF-8.
+
+    Without a BOM, an XML encoding or an HTTP charset, feedparser tries UTF-8 and then reads
+    windows-1252, which turns EUC-JP, KOI8-R or windows-1251 into mojibake; a detector does
+    better (the same one that reads undeclared pages).
+    """
+    ctype = headers.get("content-type", "")
+    if "charset" in ctype.lower() or body.startswith(_BOMS) or _XML_ENCODING.match(body[:1024]):
+        return headers
+    try:
+        body.decode("utf-8")
+        return headers
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is None or not best.encoding:
+        return headers
+    warnings.append(f"no declared encoding and not UTF-8: read as {best.encoding}")
+    return {**headers, "content-type": f"{ctype or 'application/xml'}; charset={best.encoding}"}
+
+
 def _date(value: struct_time | None, now: datetime, flags: list[str], name: str) -> datetime | None:
     if value is None:
         return None
@@ -105,11 +155,22 @@ def _date(value: struct_time | None, now: datetime, flags: list[str], name: str)
     return when
 
 
+def _title(element: Mapping[str, Any]) -> str:
+    title = _clean(str(element.get("title") or ""), MAX_TITLE)
+    # Atom titles may be markup: type="html" (text/html) or type="xhtml".
+    if element.get("title_detail", {}).get("type") in ("text/html", "application/xhtml+xml"):
+        title = html_to_text(title, MAX_TITLE)
+    return title
+
+
 def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
     link = _clean(str(entry.get("link") or ""), 4_000)
-    if link and base_url:
-        link = urljoin(base_url, link)
-    if link and not re.match(r"^https?://", link, re.I):
+    try:
+        link = urljoin(base_url, link) if link and base_url else link
+        canonical = canonical_url(link) if link else ""
+    except ValueError:  # unparseable, e.g. an unclosed IPv6 bracket
+        canonical = ""
+    if link and (not canonical or not re.match(r"^https?://", link, re.I)):
         flags.append("unsafe_link")  # javascript:, data:, file: ... never fetched
         return ""
     return link
@@ -117,9 +178,7 @@ def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
 
 def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> FeedEntry:
     flags: list[str] = []
-    title = _clean(str(raw.get("title") or ""), MAX_TITLE)
-    if raw.get("title_detail", {}).get("type") == "text/html":
-        title = html_to_text(title, MAX_TITLE)
+    title = _title(raw)
     summary_html = str(raw.get("summary") or "")
     if not summary_html and raw.get("content"):
         summary_html = str(raw["content"][0].get("value") or "")
@@ -176,6 +235,21 @@ def _dedupe(entries: list[FeedEntry], warnings: list[str]) -> list[FeedEntry]:
     ]
 
 
+def _date_warnings(entries: list[FeedEntry]) -> list[str]:
+    """One line per kind of impossible date, so the feed's events say what was changed."""
+    problems = (
+        ("_clamped", "dated in the future: clamped to now"),
+        ("_implausible", "dated before 1990: date dropped"),
+        ("_invalid", "with an invalid date: date dropped"),
+    )
+    out = []
+    for suffix, what in problems:
+        count = sum(any(f.endswith(suffix) for f in e.flags) for e in entries)
+        if count:
+            out.append(f"{count} {'entry' if count == 1 else 'entries'} {what}")
+    return out
+
+
 def _parse_here(
     feed_id: str,
     body: bytes,
@@ -187,17 +261,24 @@ def _parse_here(
     # No Content-Location: feedparser would resolve guids against it, and a guid must not
     # change when the feed moves. Links are resolved against the feed URL in _link().
     response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
+    warnings: list[str] = []
+    body = _repair_charrefs(body, warnings)
+    response_headers = _guess_charset(body, response_headers, warnings)
     try:
-        doc = feedparser.parse(
-            io.BytesIO(body), response_headers=response_headers, sanitize_html=True
-        )
+        if is_json_feed(body):  # feedparser 6.0 reads XML only
+            doc = parse_json_feed(body)
+        else:
+            doc = feedparser.parse(
+                io.BytesIO(body), response_headers=response_headers, sanitize_html=True
+            )
     except (MemoryError, RecursionError):
         raise
+    except JsonFeedError as exc:
+        raise ParseError(f"feed '{feed_id}' ({base_url}) is not a valid JSON Feed: {exc}") from None
     except Exception as exc:  # a feedparser bug on hostile input must not end the pass
         raise ParseError(
             f"feed '{feed_id}' ({base_url}) broke the parser ({type(exc).__name__}: {exc})"
         ) from None
-    warnings: list[str] = []
     problem = doc.get("bozo_exception")
     if problem is not None:
         name = type(problem).__name__
@@ -217,7 +298,8 @@ def _parse_here(
         )
         raw_entries = raw_entries[:max_entries]
     entries = _dedupe([_entry(feed_id, raw, base_url, now) for raw in raw_entries], warnings)
-    title = _clean(str(doc.feed.get("title") or ""), MAX_TITLE) or None
+    warnings.extend(_date_warnings(entries))
+    title = _title(doc.feed) or None
     return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
 
 

@@ -56,6 +56,8 @@ ERROR_CLASSES = (
     "decode_error",
     "protocol_error",
     "robots",
+    "robots_unavailable",
+    "internal_error",
 )
 # "Silent": nothing new for this many usual gaps, and at least SILENT_MIN.
 SILENT_FACTOR = 7

@@ -85,7 +85,10 @@ def _google_news_target(token: str) -> str | None:
 def unwrap_url(url: str) -> str:
     """Follow known redirect wrappers (Google News, google.com/url, Bing, Facebook) offline."""
     for _ in range(3):  # wrappers can nest
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:  # e.g. an unclosed IPv6 bracket: nothing to unwrap
+            return url
         host = (parts.hostname or "").lower()
         target = None
         if host == "news.google.com":
@@ -108,12 +111,16 @@ def canonical_url(url: str) -> str:
     """One form per article: unwrapped, https, no www., default port, fragment or tracking.
 
     Query parameters are sorted and a trailing slash is dropped, so the variants a feed, a
-    page's canonical link and a share button produce compare equal.
+    page's canonical link and a share button produce compare equal. A URL that cannot be
+    parsed (an unclosed IPv6 bracket) has no canonical form: "".
     """
     url = unwrap_url(url.strip())
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
     try:
         port = parts.port
@@ -200,6 +207,16 @@ class KnownArticle:
     content_hash: str
     story_id: str = ""
     updated_at: datetime | None = None
+    # The stored status: one of RETRY_STATUSES means the page is to be fetched again.
+    status: str = "ok"
+
+
+# Stored with the feed's text because the page failed for a while (the site was down, slow,
+# rate-limiting, its robots.txt unreadable): seen again in its feed, the page is re-fetched.
+RETRY_STATUSES = frozenset(
+    {"dns", "connect", "timeout", "deadline_exceeded", "http_5xx", "rate_limited",
+     "protocol_error", "robots_unavailable"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +226,8 @@ class Verdict:
     article_id: str
     # Which key matched: "guid", "url", "content"; None for a new entry.
     matched_on: str | None = None
-    # For an update: "title", "text" and/or "updated_at" (the feed says it was edited).
+    # For an update: "title", "text", "updated_at" (the feed says it was edited) and/or
+    # "page" (the stored text is the feed's because the page failed for a while).
     changes: tuple[str, ...] = ()
     # The stored article's story, for "update"/"seen".
     story_id: str = ""
@@ -257,6 +275,8 @@ def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> t
         changed.append("text")
     if entry.updated_at and known.updated_at and entry.updated_at > known.updated_at:
         changed.append("updated_at")
+    if compare_title and known.status in RETRY_STATUSES:  # the feed's own item, not a copy
+        changed.append("page")
     return tuple(changed)
 
 

@@ -30,7 +30,7 @@ from newsradar.alerts import (
 from newsradar.articles import build_article, worth_updating
 from newsradar.config import Config, WatchConfig
 from newsradar.dedup import StoryIndex
-from newsradar.errors import FetchError
+from newsradar.errors import FetchError, PermanentFetchError, bug_message
 from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.fetch import Fetcher
 from newsradar.identity import (
@@ -227,6 +227,8 @@ async def _fetch_pages(
             return await fetcher.fetch_page(entry.url)
         except FetchError as exc:
             return exc
+        except Exception as exc:  # a bug on one hostile page must not end the pass
+            return PermanentFetchError("internal_error", entry.url, bug_message(exc))
 
     ticker = ticker or Ticker(None, "pages", 0)
     return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))

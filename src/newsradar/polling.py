@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from newsradar.config import Config, FeedConfig
-from newsradar.errors import FetchError, ParseError
+from newsradar.errors import FetchError, ParseError, bug_message
 from newsradar.feeds import parse_feed
 from newsradar.fetch import Fetcher
 from newsradar.health import permanent_target
@@ -109,8 +109,16 @@ async def poll_due_feeds(
     ticker: Ticker,
 ) -> tuple[list[FeedOutcome], dict[str, datetime]]:
     """Poll ``due`` concurrently with one client; also return the hosts that asked us to wait."""
+
+    async def guarded(feed: FeedConfig) -> FeedOutcome:
+        try:
+            return await poll_feed(fetcher, config, feed, states.get(feed.name))
+        except Exception as exc:  # a bug on one hostile feed must not end the pass
+            at, message = _now(), bug_message(exc)
+            poll = FeedPoll(feed.name, at, "failed", None, error_class="internal_error",
+                            error_message=message)  # fmt: skip
+            return poll, (), ((at, "parse", feed.name, "internal_error", message),)
+
     async with Fetcher(config.fetch, host_blocks=host_blocks) as fetcher:
-        results = await asyncio.gather(
-            *(ticker.wrap(poll_feed(fetcher, config, f, states.get(f.name))) for f in due)
-        )
+        results = await asyncio.gather(*(ticker.wrap(guarded(f)) for f in due))
         return list(results), fetcher.host_blocks

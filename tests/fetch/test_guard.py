@@ -130,9 +130,25 @@ def test_dns_rebinding_connects_to_the_checked_address(http_server: LoopbackHTTP
     assert http_server.requests[0].headers["host"] == f"rebind.test:{http_server.port}"
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "http://[zz::1]/feed", "http:///nohost"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://[zz::1]/feed",
+        "http:///nohost",
+        # A port out of range raised OverflowError from connect() and ended the pass.
+        "http://127.0.0.1:99999/feed",
+        "http://127.0.0.1:0/feed",
+    ],
+)
 def test_malformed_urls_are_typed_errors(url: str) -> None:
     for fetch in ("fetch_feed", "fetch_page"):
         with pytest.raises(PermanentFetchError) as info:
             run(lambda f, name=fetch: getattr(f, name)(url), settings())  # type: ignore[misc]
         assert info.value.kind in ("bad_url", "bad_scheme")
+
+
+def test_redirect_to_a_port_out_of_range_is_a_typed_error(http_server: LoopbackHTTPServer) -> None:
+    http_server.route("/moved", status=302, headers={"Location": "http://127.0.0.1:70000/x"})
+    error = _fail(http_server.url("/moved"), fetch=settings())
+    assert error.kind == "bad_url" and "port" in str(error)

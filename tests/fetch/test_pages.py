@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from newsradar.errors import FetchError, PermanentFetchError
+from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
 from tests.fetch.helpers import run, settings
 from tests.loopback import LoopbackHTTPServer, Request, Response
 
@@ -20,21 +20,22 @@ def _hang(_req: Request) -> Response:
 
 
 @pytest.mark.parametrize(
-    ("robots", "allowed"),
+    ("robots", "refused"),
     [
-        (Response(404, b"nope"), True),
-        (Response(410, b"gone"), True),
-        (Response(503, b"busy"), False),
-        (Response(500, b"oops"), False),
-        (None, False),  # hangs past the deadline
-        (Response(200, b"User-agent: *\nDisallow: /private/\n"), True),
-        (Response(200, b"User-agent: newsradar\nDisallow: /\n"), False),
-        (Response(200, b"User-agent: *\nAllow: /\n" + b"# padding\n" * 1_100_000), True),
-        (Response(200, b"User-agent: *\nDisallow: /\n" + b"# pad\n" * 2_000_000), False),
+        (Response(404, b"nope"), None),
+        (Response(410, b"gone"), None),
+        # Unreadable: no pages this run, a temporary refusal (the page is tried again later).
+        (Response(503, b"busy"), "robots_unavailable"),
+        (Response(500, b"oops"), "robots_unavailable"),
+        (None, "robots_unavailable"),  # hangs past the deadline
+        (Response(200, b"User-agent: *\nDisallow: /private/\n"), None),
+        (Response(200, b"User-agent: newsradar\nDisallow: /\n"), "robots"),
+        (Response(200, b"User-agent: *\nAllow: /\n" + b"# padding\n" * 1_100_000), None),
+        (Response(200, b"User-agent: *\nDisallow: /\n" + b"# pad\n" * 2_000_000), "robots"),
     ],
 )
 def test_robots_txt_decides_once_per_origin(
-    http_server: LoopbackHTTPServer, robots: Response | None, allowed: bool
+    http_server: LoopbackHTTPServer, robots: Response | None, refused: str | None
 ) -> None:
     http_server.route("/robots.txt", handler=_hang if robots is None else (lambda _r: robots))
     http_server.route("/news/1", PAGE, headers=HTML)
@@ -52,10 +53,11 @@ def test_robots_txt_decides_once_per_origin(
 
     results = run(pages, settings(deadline=0.5, timeout=1))  # type: ignore[arg-type]
     assert http_server.hits("/robots.txt") == 1
-    if allowed:
+    if refused is None:
         assert [getattr(r, "body", None) for r in results] == [PAGE, PAGE]
     else:
-        assert all(isinstance(r, PermanentFetchError) and r.kind == "robots" for r in results)
+        kind = TransientFetchError if refused == "robots_unavailable" else PermanentFetchError
+        assert all(isinstance(r, kind) and r.kind == refused for r in results)
         assert http_server.hits("/news/1") == 0
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
@@ -29,12 +30,13 @@ def print_summary(summary: RunSummary) -> None:
         table = Table("feed", "error", "detail", title="Feeds that failed", title_justify="left")
         for feed_id, kind, message in summary.feeds_failed:
             # The message starts with the error class, already in its own column.
-            table.add_row(feed_id, kind, message.removeprefix(f"{kind}: ")[:160])
+            # Text: the detail quotes what servers sent, never to be read as markup.
+            table.add_row(Text(feed_id), Text(kind), Text(message.removeprefix(f"{kind}: ")[:160]))
         console.print(table)
     if summary.matches_per_watch:
         table = Table("watch", "articles", title="Matches", title_justify="left")
         for watch, count in sorted(summary.matches_per_watch.items(), key=lambda kv: -kv[1]):
-            table.add_row(watch, str(count))
+            table.add_row(Text(watch), str(count))
         console.print(table)
     else:
         console.print("No new matches.")

@@ -139,9 +139,12 @@ class Fetcher:
         parsed = self._vet_url(url)
         if self.settings.respect_robots:
             rules = await self._rules_for(parsed)
+            if rules.unavailable:
+                raise TransientFetchError("robots_unavailable", url, rules.reason)
             if not rules.allows(url):
-                why = rules.reason or "robots.txt disallows this page for newsradar"
-                raise PermanentFetchError("robots", url, why)
+                raise PermanentFetchError(
+                    "robots", url, "robots.txt disallows this page for newsradar"
+                )
         return await self._get(url, {"Accept": _PAGE_ACCEPT}, self.settings.max_page_bytes, "page")
 
     async def _rules_for(self, url: httpx.URL) -> Rules:
@@ -235,6 +238,9 @@ class Fetcher:
         check_scheme(url, parsed.scheme)
         if not parsed.host:
             raise PermanentFetchError("bad_url", url, "the URL has no host")
+        # httpx accepts any number; connect() raises OverflowError past 65535.
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise PermanentFetchError("bad_url", url, f"port {parsed.port} is out of range")
         try:
             literal = ipaddress.ip_address(parsed.host)
         except ValueError:

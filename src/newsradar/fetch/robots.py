@@ -24,6 +24,8 @@ class Rules:
         self.parser = parser
         self.allow = allow
         self.reason = ""
+        # robots.txt could not be read (5xx, timeout): no pages this run, but try again later.
+        self.unavailable = False
 
     def allows(self, url: str) -> bool:
         if self.parser is None:
@@ -42,5 +44,6 @@ def rules_from_error(exc: FetchError) -> Rules:
     if exc.kind == "http_4xx" and not isinstance(exc, TransientFetchError):
         return Rules(allow=True)
     rules = Rules(allow=False)
+    rules.unavailable = True
     rules.reason = f"robots.txt could not be read ({exc.kind}); not fetching pages this run"
     return rules

@@ -98,7 +98,8 @@ def known_articles(
     )
     rows = con.execute(
         """
-        SELECT id, feed_id, guid, canonical_url, title, content_hash, story_id, updated_at
+        SELECT id, feed_id, guid, canonical_url, title, content_hash, story_id, updated_at,
+               status
         FROM articles
         WHERE feed_id || chr(31) || guid IN (SELECT unnest(?::VARCHAR[]))
            OR canonical_url IN (SELECT unnest(?::VARCHAR[]))
