@@ -30,6 +30,11 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         ("", FEEDS, '[[watch]]\nid = "x"\n', "terms"),
         ("", FEEDS, WATCHES + WATCHES, "duplicate id"),
         ("not toml [", FEEDS, WATCHES, "not valid TOML"),
+        # Not an array of tables: one clean line, not an internal error.
+        ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
+        ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),
+        ("", FEEDS, 'watch = ["nato"]\n', "as a [[watch]] table"),
+        ("", "feed = 3\n", WATCHES, "feed: write each feed as a [[feed]] table"),
     ],
 )
 def test_invalid_configuration_names_file_key_and_fix(

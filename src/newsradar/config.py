@@ -373,6 +373,14 @@ def load_settings(directory: Path) -> Settings:
     return settings.model_copy(update={"storage": storage, "alerts": alerts})
 
 
+def _tables(path: Path, raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The ``[[name]]`` tables of a file; ``name = 3`` or a single ``[name]`` is refused."""
+    tables = raw.get(name, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(str(path), name, f"write each {name} as a [[{name}]] table")
+    return tables
+
+
 def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
     """Validate ``feeds.toml``: ``[[feed]]`` tables with at least ``name`` and ``url``."""
     raw = _read_toml(path)
@@ -381,8 +389,8 @@ def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
         raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[feed]]")
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
-    for i, table in enumerate(raw.get("feed", [])):
-        label = f"feed[{i}]" if not isinstance(table, dict) else f"feed '{table.get('name', i)}'"
+    for i, table in enumerate(_tables(path, raw, "feed")):
+        label = f"feed '{table.get('name', i)}'"
         try:
             feed = FeedConfig.model_validate(table)
         except ValidationError as exc:
@@ -402,8 +410,8 @@ def load_watchlist(path: Path) -> tuple[WatchConfig, ...]:
         raise ConfigError(str(path), sorted(unknown)[0], "unknown table; use [[watch]]")
     watches: list[WatchConfig] = []
     seen: set[str] = set()
-    for i, table in enumerate(raw.get("watch", [])):
-        label = f"watch '{table.get('id', i)}'" if isinstance(table, dict) else f"watch[{i}]"
+    for i, table in enumerate(_tables(path, raw, "watch")):
+        label = f"watch '{table.get('id', i)}'"
         try:
             watch = WatchConfig.model_validate(table)
         except ValidationError as exc:
