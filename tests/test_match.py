@@ -408,3 +408,25 @@ def test_snippet(text: str, start: int, end: int, width: int, expected: str) -> 
 def test_too_deep_is_an_error_not_a_crash(watches: list[WatchConfig], needle: str) -> None:
     with pytest.raises(WatchlistError, match=needle):
         Matcher.compile(watches)
+
+
+# (sentence, does the example "arms-transfers" watch fire): everyday senses of its words
+# next to a weapon word must not make it fire; real transfers must.
+ARMS_SENTENCES = [
+    ("Another U.S. firm may be used to supply radiator tanks for the plant.", False),
+    ("The incumbent has the sales tax weapon, the professor said.", False),
+    ("Air and missile raids prevented it from exporting oil.", False),
+    ("Aircraft delivering dozens of weapons struck a group of buildings.", False),
+    ("Strikes destroyed three supply caches and two artillery systems.", False),
+    ("The think tank supplies research to the ministry.", False),
+    ("The state-owned arms manufacturer is up for sale.", False),
+    ("It agreed to supply tanks to Poland.", True),
+    ("Paris suspended deliveries of fighter jets to Egypt.", True),
+    ("He admitted it was wrong to sell arms to Iran.", True),
+]
+
+
+@pytest.mark.parametrize(("sentence", "fires"), ARMS_SENTENCES)
+def test_example_arms_watch_on_everyday_senses(sentence: str, fires: bool) -> None:
+    found = Matcher.compile(load_watchlist(WATCHLIST)).match(Document(title="", body=sentence))
+    assert ("arms-transfers" in found) is fires
