@@ -158,3 +158,15 @@ def test_a_fifo_is_refused_not_waited_on(
     code = main(["match", "-w", str(tmp_path / "watchlist.toml"), str(tmp_path / "pipe.txt")])
     assert code == 1
     assert "pipe.txt" in capsys.readouterr().err
+
+
+def test_json_lines_survive_unicode_line_separators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # str.splitlines() also splits at U+2028, U+2029 and NEL: each must stay escaped.
+    (tmp_path / "watchlist.toml").write_text('[[watch]]\nid = "k"\nterms = ["Kim Jong Un"]\n')
+    story = tmp_path / "story.txt"
+    story.write_text("Kim\u2028Jong\u2029Un and Kim\x85Jong Un", encoding="utf-8")
+    assert main(["match", "-w", str(tmp_path / "watchlist.toml"), "--json", str(story)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == ["Kim\u2028Jong\u2029Un", "Kim\x85Jong Un"]

@@ -24,6 +24,8 @@ __all__ = ["Unreadable", "match_command", "match_files", "read_document"]
 
 HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
+# Line breaks JSON leaves raw but str.splitlines() splits at: escaped, one record per line.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:
@@ -124,7 +126,7 @@ def match_command(
                 if as_json:
                     record: dict[str, str | int] = {"path": str(path), "watch": watch_id}
                     record |= {"field": m.field, "start": m.start, "end": m.end, "text": m.text}
-                    typer.echo(json.dumps(record, ensure_ascii=False))
+                    typer.echo(json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS))
                     continue
                 original = doc.title if m.field == "title" else doc.body
                 context = snippet(original, m.start, m.end, 80)
