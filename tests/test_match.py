@@ -269,6 +269,7 @@ ERRORS = [
     ),
     ([watch(query="NATO AND \u201carms transfers\u201d")], "w", 10, "straight double quotes"),
     ([watch(query="NATO AND \u201eRussia\u201c")], "w", 10, "straight double quotes"),
+    ([watch(query="NATO AND 'Russia'")], "w", 10, "straight double quotes"),
     ([watch(query="(arms AND x) NEAR/3 supply")], "w", 14, "move AND/NOT"),
     ([watch(query="foo:(x)")], "w", 1, "use title:, body:"),
     ([watch(query="NATO AND lang:")], "w", 10, "lang:en"),

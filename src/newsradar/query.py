@@ -177,8 +177,11 @@ def _lex(text: str) -> list[_Token]:
             raise QuerySyntaxError(
                 f"{name} needs a whole number of words after '/', e.g. {name}/5", column
             )
-        elif kind == "word" and _CURLY_QUOTES.intersection(value):
-            # A query pasted from a word processor: its curly quotes would be matched as text.
+        elif kind == "word" and (
+            _CURLY_QUOTES.intersection(value) or (len(value) > 2 and value[0] == value[-1] == "'")
+        ):
+            # Curly quotes (a query pasted from a word processor) or single quotes would be
+            # matched as text, so the term would silently never match.
             raise QuerySyntaxError(
                 'write a phrase between straight double quotes: "arms transfers"', column
             )
