@@ -165,6 +165,20 @@ QUERIES = [
     ("arms ONEAR/3 transfer*", "", "arms transfers", {}, ["arms", "transfers"]),
     ("arms ONEAR/3 transfer*", "", "transfers of arms", {}, None),
     ("(arms OR weapons) NEAR/2 supply", "", "supply tanks and weapons", {}, ["supply", "weapons"]),
+    # A NEAR pairs two different mentions: one mention is never near itself or its own part.
+    ("Russia NEAR/3 Russia", "", "Russia denied it", {}, None),
+    ("Russia NEAR/3 Russia", "", "Russia and Russia", {}, ["Russia", "Russia"]),
+    ("(Russia OR Moscow) NEAR/3 (Moscow OR Kremlin)", "", "Moscow said", {}, None),
+    (
+        "(Russia OR Moscow) NEAR/3 (Moscow OR Kremlin)",
+        "",
+        "Moscow, Kremlin",
+        {},
+        ["Moscow", "Kremlin"],
+    ),
+    ('Korea NEAR/5 "North Korea"', "", "North Korea", {}, None),
+    ('"North Korea" ONEAR/5 Korea', "", "North Korea", {}, None),
+    ('Korea NEAR/5 "North Korea"', "", "Korea and North Korea", {}, ["Korea", "North Korea"]),
     ("arms NEAR/2 supply", "arms", "supply", {}, None),
     ('cs("China") AND trade', "", "China trade", {}, ["China", "trade"]),
     ('cs("China") AND trade', "", "fine china trade", {}, None),
@@ -246,6 +260,16 @@ ERRORS = [
     ([watch(query="AND NATO")], "w", 1, "needs a term before it"),
     ([watch(query="arms NEAR supply")], "w", 6, "NEAR/5"),
     ([watch(query="arms near/5 supply")], "w", 6, "capitals: NEAR/5"),
+    ([watch(query="arms NEAR/x supply")], "w", 6, "a whole number of words after '/', e.g. NEAR/5"),
+    (
+        [watch(query="arms ONEAR/-1 supply")],
+        "w",
+        6,
+        "a whole number of words after '/', e.g. ONEAR/5",
+    ),
+    ([watch(query="NATO AND \u201carms transfers\u201d")], "w", 10, "straight double quotes"),
+    ([watch(query="NATO AND \u201eRussia\u201c")], "w", 10, "straight double quotes"),
+    ([watch(query="NATO AND 'Russia'")], "w", 10, "straight double quotes"),
     ([watch(query="(arms AND x) NEAR/3 supply")], "w", 14, "move AND/NOT"),
     ([watch(query="foo:(x)")], "w", 1, "use title:, body:"),
     ([watch(query="NATO AND lang:")], "w", 10, "lang:en"),
@@ -394,3 +418,25 @@ def test_snippet(text: str, start: int, end: int, width: int, expected: str) -> 
 def test_too_deep_is_an_error_not_a_crash(watches: list[WatchConfig], needle: str) -> None:
     with pytest.raises(WatchlistError, match=needle):
         Matcher.compile(watches)
+
+
+# (sentence, does the example "arms-transfers" watch fire): everyday senses of its words
+# next to a weapon word must not make it fire; real transfers must.
+ARMS_SENTENCES = [
+    ("Another U.S. firm may be used to supply radiator tanks for the plant.", False),
+    ("The incumbent has the sales tax weapon, the professor said.", False),
+    ("Air and missile raids prevented it from exporting oil.", False),
+    ("Aircraft delivering dozens of weapons struck a group of buildings.", False),
+    ("Strikes destroyed three supply caches and two artillery systems.", False),
+    ("The think tank supplies research to the ministry.", False),
+    ("The state-owned arms manufacturer is up for sale.", False),
+    ("It agreed to supply tanks to Poland.", True),
+    ("Paris suspended deliveries of fighter jets to Egypt.", True),
+    ("He admitted it was wrong to sell arms to Iran.", True),
+]
+
+
+@pytest.mark.parametrize(("sentence", "fires"), ARMS_SENTENCES)
+def test_example_arms_watch_on_everyday_senses(sentence: str, fires: bool) -> None:
+    found = Matcher.compile(load_watchlist(WATCHLIST)).match(Document(title="", body=sentence))
+    assert ("arms-transfers" in found) is fires

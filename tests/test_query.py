@@ -43,6 +43,8 @@ def shape(node: object) -> object:
         ('cs("China")', "china"),
         ("NEARBY AND ORBIT", ("And", "nearby", "orbit")),
         ("(((a)))", "a"),
+        # Apostrophes inside words are text; only a word wrapped in quotes is refused.
+        ("don't OR O'Brien", ("Or", "don't", "o'brien")),
     ],
 )
 def test_parse(query: str, expected: object) -> None:

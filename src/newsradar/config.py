@@ -350,16 +350,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), "", f"not valid TOML ({exc})") from exc
 
 
-def _tables(path: Path, raw: dict[str, Any], name: str) -> list[Any]:
-    """The ``[[name]]`` array of tables; a single ``[name]`` table or a scalar is refused."""
-    tables = raw.get(name, [])
-    if not isinstance(tables, list):
-        raise ConfigError(
-            str(path), name, f"use [[{name}]] tables (double brackets), one per {name}"
-        )
-    return tables
-
-
 def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> None:
     err = exc.errors()[0]
     key = (prefix + ".".join(str(p) for p in err["loc"])).rstrip(".")
@@ -400,6 +390,16 @@ def load_settings(directory: Path) -> Settings:
     return settings.model_copy(update={"storage": storage, "alerts": alerts})
 
 
+def _tables(path: Path, raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The ``[[name]]`` tables of a file; ``name = 3`` or a single ``[name]`` is refused."""
+    tables = raw.get(name, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(
+            str(path), name, f"write each {name} as a [[{name}]] table (double brackets)"
+        )
+    return tables
+
+
 def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
     """Validate ``feeds.toml``: ``[[feed]]`` tables with at least ``name`` and ``url``."""
     raw = _read_toml(path)
@@ -409,7 +409,7 @@ def load_feeds(path: Path) -> tuple[FeedConfig, ...]:
     feeds: list[FeedConfig] = []
     seen: set[str] = set()
     for i, table in enumerate(_tables(path, raw, "feed")):
-        label = f"feed[{i}]" if not isinstance(table, dict) else f"feed '{table.get('name', i)}'"
+        label = f"feed '{table.get('name', i)}'"
         try:
             feed = FeedConfig.model_validate(table)
         except ValidationError as exc:
@@ -430,7 +430,7 @@ def load_watchlist(path: Path) -> tuple[WatchConfig, ...]:
     watches: list[WatchConfig] = []
     seen: set[str] = set()
     for i, table in enumerate(_tables(path, raw, "watch")):
-        label = f"watch '{table.get('id', i)}'" if isinstance(table, dict) else f"watch[{i}]"
+        label = f"watch '{table.get('id', i)}'"
         try:
             watch = WatchConfig.model_validate(table)
         except ValidationError as exc:

@@ -303,7 +303,9 @@ def _near(
         low = bisect_left(spans, (a_first - distance - widest - 1,))
         high = bisect_right(spans, (a_last + distance + 1, _AFTER))
         for b_first, b_last, b in spans[low:high]:
-            if ordered and b[1] <= a[1]:
+            # Two different mentions: a hit is never near itself, nor near a hit it overlaps
+            # ("Korea" inside "North Korea"), so `Russia NEAR/3 Russia` needs two of them.
+            if (ordered and b[1] <= a[1]) or (b[1] < a[2] and a[1] < b[2]):
                 continue
             between = b_first - a_last - 1 if a[1] <= b[1] else a_first - b_last - 1
             if between <= distance:

@@ -126,6 +126,7 @@ _TOKEN = re.compile(
     re.X,
 )
 _OPERATORS = {"AND", "OR", "NOT"}
+_CURLY_QUOTES = frozenset("\u201c\u201d\u201e\u201f\u00ab\u00bb")
 _STARTS_OPERAND = {"(", "WORD", "PHRASE", "CS", "REF", "FIELD", "LANG", "NOT"}
 _REF_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
@@ -171,6 +172,19 @@ def _lex(text: str) -> list[_Token]:
             tokens.append(_Token(value, value, column))
         elif kind == "word" and re.fullmatch(r"(?i)o?near/\d+", value):
             raise QuerySyntaxError(f"write the operator in capitals: {value.upper()}", column)
+        elif kind == "word" and re.match(r"O?NEAR/", value):
+            name = value.split("/")[0]
+            raise QuerySyntaxError(
+                f"{name} needs a whole number of words after '/', e.g. {name}/5", column
+            )
+        elif kind == "word" and (
+            _CURLY_QUOTES.intersection(value) or (len(value) > 2 and value[0] == value[-1] == "'")
+        ):
+            # Curly quotes (a query pasted from a word processor) or single quotes would be
+            # matched as text, so the term would silently never match.
+            raise QuerySyntaxError(
+                'write a phrase between straight double quotes: "arms transfers"', column
+            )
         else:
             tokens.append(
                 _Token({"lparen": "(", "rparen": ")"}.get(kind, kind.upper()), value, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -96,3 +97,76 @@ def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("match", "rematch"):
         assert main([command, "--help"]) == 0
         assert "Example: newsradar " + command in " ".join(capsys.readouterr().out.split())
+
+
+# (file name, bytes, mentions expected in it, what stderr says about it)
+FILES = [
+    ("utf8.txt", "T\u00fcrkiye and NATO".encode(), ["T\u00fcrkiye", "NATO"], ""),
+    ("bom.txt", b"\xef\xbb\xbfNATO here", ["NATO"], ""),
+    ("utf16.txt", "NATO in UTF-16".encode("utf-16"), ["NATO"], ""),
+    ("latin1.txt", "NATO, T\u00fcrkiye".encode("latin-1"), ["NATO", "T\u00fcrkiye"], ""),
+    ("empty.txt", b"", [], ""),
+    ("elf.txt", b"\x7fELF\x02\x01\x01" + b"\x00" * 64 + b"NATO", [], "binary"),
+    ("zip.html", b"PK\x03\x04" + b"\x00" * 64 + b"NATO", [], "binary"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "expected", "note"), FILES)
+def test_files_are_decoded_or_skipped_with_a_note(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    data: bytes,
+    expected: list[str],
+    note: str,
+) -> None:
+    (tmp_path / "watchlist.toml").write_text('[[watch]]\nid = "w"\nterms = ["NATO", "Turkiye"]\n')
+    (tmp_path / name).write_bytes(data)
+    code = main(["match", "-w", str(tmp_path / "watchlist.toml"), "--json", str(tmp_path / name)])
+    out, err = capsys.readouterr()
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [r["text"] for r in records] == expected
+    assert (note in err and name in err) if note else err == ""
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_others_still_matched(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = files / "pages" / "locked.txt"
+    locked.write_text("NATO")
+    read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    code = main(["match", "-w", str(files / "watchlist.toml"), "--json", str(files / "pages")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "locked.txt" in err and "Permission denied" in err and "Traceback" not in err
+    assert any(json.loads(line)["path"].endswith("story.txt") for line in out.splitlines())
+
+
+def test_a_fifo_is_refused_not_waited_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "watchlist.toml").write_text(WATCHLIST)
+    os.mkfifo(tmp_path / "pipe.txt")
+    code = main(["match", "-w", str(tmp_path / "watchlist.toml"), str(tmp_path / "pipe.txt")])
+    assert code == 1
+    assert "pipe.txt" in capsys.readouterr().err
+
+
+def test_json_lines_survive_unicode_line_separators(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # str.splitlines() also splits at U+2028, U+2029 and NEL: each must stay escaped.
+    (tmp_path / "watchlist.toml").write_text('[[watch]]\nid = "k"\nterms = ["Kim Jong Un"]\n')
+    story = tmp_path / "story.txt"
+    story.write_text("Kim\u2028Jong\u2029Un and Kim\x85Jong Un", encoding="utf-8")
+    assert main(["match", "-w", str(tmp_path / "watchlist.toml"), "--json", str(story)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == ["Kim\u2028Jong\u2029Un", "Kim\x85Jong Un"]

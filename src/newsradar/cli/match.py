@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,17 +11,21 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from newsradar.cli.app import ConfigDir, app, console
+from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import WATCHLIST_FILE, load_watchlist
-from newsradar.extract import extract_page
+from newsradar.errors import NewsradarError
+from newsradar.extract import decode_html, extract_page
+from newsradar.magic import is_binary
 from newsradar.match import Document, Matcher
 from newsradar.models import Mention
 from newsradar.snippet import snippet
 
-__all__ = ["match_command", "match_files", "read_document"]
+__all__ = ["Unreadable", "match_command", "match_files", "read_document"]
 
 HTML_SUFFIXES = {".html", ".htm"}
 TEXT_SUFFIXES = {".txt"}
+# Line breaks JSON leaves raw but str.splitlines() splits at: escaped, one record per line.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:
@@ -36,21 +40,46 @@ def _files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+class Unreadable(NewsradarError):
+    """A file that is not matched: binary (``failed`` False) or not readable (True)."""
+
+    def __init__(self, path: Path, reason: str, *, failed: bool) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.failed = failed
+
+
 def read_document(path: Path) -> Document:
-    """A ``.txt`` file is the body as is; an ``.html``/``.htm`` file is extracted first."""
-    data = path.read_bytes()
+    """A ``.txt`` file is the body as is; an ``.html``/``.htm`` file is extracted first.
+
+    Text is decoded like a page (BOM, UTF-8, then a detector), so a UTF-16 or Latin-1 file is
+    read, not turned into replacement characters. Raises :class:`Unreadable` for a binary
+    file, and for one that cannot be read or is not a regular file (a FIFO would block).
+    """
+    if not path.is_file():
+        raise Unreadable(path, "not a regular file; pass .txt or .html files", failed=True)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(path, f"cannot be read ({exc.strerror or exc})", failed=True) from exc
+    if is_binary(data):
+        raise Unreadable(path, "binary, not text", failed=False)
     if path.suffix.lower() in HTML_SUFFIXES:
         page = extract_page(data)
         return Document(title=page.title or "", body=page.text, lang=page.language)
-    return Document(title="", body=data.decode("utf-8-sig", errors="replace"))
+    return Document(title="", body=decode_html(data))
 
 
 def match_files(
-    matcher: Matcher, paths: list[Path]
+    matcher: Matcher, paths: list[Path], skip: Callable[[Unreadable], None]
 ) -> Iterator[tuple[Path, Document, dict[str, list[Mention]]]]:
-    """Each file under ``paths`` with its document and the mentions per firing watch."""
+    """Each file under ``paths`` with its document and the mentions per firing watch;
+    ``skip`` is told about each file that is not matched."""
     for path in _files(paths):
-        doc = read_document(path)
+        try:
+            doc = read_document(path)
+        except Unreadable as exc:
+            skip(exc)
+            continue
         yield path, doc, matcher.match(doc)
 
 
@@ -76,7 +105,14 @@ def match_command(
     source = watchlist or config / WATCHLIST_FILE
     matcher = Matcher.compile(load_watchlist(source), source=str(source))
     files = mentions = 0
-    for path, doc, found in match_files(matcher, paths):
+    failed: list[Unreadable] = []
+
+    def skip(exc: Unreadable) -> None:
+        console_err.print(f"skipped {exc}", markup=False, highlight=False, soft_wrap=True)
+        if exc.failed:
+            failed.append(exc)
+
+    for path, doc, found in match_files(matcher, paths, skip):
         files += 1
         # Text from files is shown as Text objects: never interpreted as console markup.
         table = Table(title=Text(str(path)))
@@ -90,7 +126,7 @@ def match_command(
                 if as_json:
                     record: dict[str, str | int] = {"path": str(path), "watch": watch_id}
                     record |= {"field": m.field, "start": m.start, "end": m.end, "text": m.text}
-                    typer.echo(json.dumps(record, ensure_ascii=False))
+                    typer.echo(json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS))
                     continue
                 original = doc.title if m.field == "title" else doc.body
                 context = snippet(original, m.start, m.end, 80)
@@ -101,3 +137,5 @@ def match_command(
             console.print(table)
     if not as_json:
         console.print(f"{mentions} mention(s) in {files} file(s)", highlight=False)
+    if failed:
+        raise typer.Exit(1)
