@@ -122,6 +122,16 @@ def test_first_seen_is_the_lead_and_stays_so() -> None:
     assert len(index) == 4 and "copy2" in index
 
 
+def test_exact_copies_of_a_short_text_share_a_story_by_copy_key() -> None:
+    index = StoryIndex()
+    index.add_copies([("k-brief", "stored-lead")])
+    # Too short for a signature: only the copy key can group these.
+    assert index.assign("copy", "NATO chief in Seoul.", "k-brief") == ("stored-lead", False)
+    assert index.assign("first", "Tokyo hosts talks.", "k-other") == ("first", True)
+    assert index.assign("second", "Tokyo hosts talks.", "k-other") == ("first", False)
+    assert index.assign("no-key", "Tokyo hosts talks.") == ("no-key", True)
+
+
 def test_article_without_signature_is_its_own_story() -> None:
     index = StoryIndex()
     assert index.assign("a", "Short teaser.") == ("a", True)

@@ -17,6 +17,7 @@ from newsradar.identity import (
     canonical_url,
     classify_entry,
     content_hash,
+    copy_key,
     preferred_url,
     unwrap_url,
 )
@@ -118,6 +119,26 @@ def test_google_news_link_and_direct_link_are_one_url() -> None:
 )
 def test_preferred_url(entry_url: str, page_canonical: str | None, expected: str) -> None:
     assert preferred_url(entry_url, page_canonical) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (("NATO chief in Seoul", "brief"), ("nato  chief in SEOUL", "Brief"), True),
+        (("NATO chief in Seoul", "read more"), ("Tokyo hosts NATO", "read more"), False),
+        (("NATO chief in Seoul", "brief"), ("NATO chief in Seoul", "another brief"), False),
+    ],
+)
+def test_copy_key_needs_the_same_headline_and_body(
+    a: tuple[str, str], b: tuple[str, str], same: bool
+) -> None:
+    key_a = copy_key(a[0], content_hash(a[1]))
+    key_b = copy_key(b[0], content_hash(b[1]))
+    assert key_a is not None and (key_a == key_b) is same
+
+
+def test_copy_key_of_an_empty_body_is_none() -> None:
+    assert copy_key("NATO chief in Seoul", EMPTY_HASH) is None
 
 
 def test_content_hash_normalises_case_space_and_width() -> None:

@@ -143,3 +143,66 @@ def test_feed_whose_items_share_one_link_keeps_every_item(
     # The shared page is not any item's article: each keeps its own summary and story.
     assert rows == [(f"bulletin-{i}", s, "feed", True) for i, s in enumerate(summaries)]
     assert site.hits("/") == 0
+
+
+SHORT_ITEM = "NATO chief lands in Seoul for talks on North Korea."
+
+
+def short_outlet(server: LoopbackHTTPServer, guid: str, title: str, summary: str) -> None:
+    """A site whose item is a brief: the page is too short, so the feed's text is the body."""
+    server.route("/brief.html", "<html><body><p>Brief.</p></body></html>", headers=HTML)
+    server.route("/feed.xml", rss([(guid, title, server.url("/brief.html"), summary)]), headers=RSS)
+
+
+@pytest.mark.parametrize("same_pass", [True, False])
+def test_an_exact_copy_of_a_short_item_joins_its_story_and_alerts_once(
+    tmp_path: Path, hosts: list[LoopbackHTTPServer], same_pass: bool
+) -> None:
+    first, second, _ = hosts
+    short_outlet(first, "wire-1", "NATO chief in Seoul", SHORT_ITEM)
+    short_outlet(second, "mirror-9", "NATO chief in Seoul", SHORT_ITEM)
+    both = feeds_toml(("a-wire", first.url("/feed.xml")), ("b-mirror", second.url("/feed.xml")))
+    directory = write_config(
+        tmp_path / "cfg",
+        feeds=both if same_pass else feeds_toml(("a-wire", first.url("/feed.xml"))),
+        watchlist=WATCHLIST,
+    )
+    run_pass(load_config(directory))
+    if not same_pass:
+        (directory / "feeds.toml").write_text(both)
+        run_pass(load_config(directory))
+    database = load_config(directory).storage.database
+
+    (_, lead_id, lead_story), (_, copy_id, copy_story) = stories(database)
+    # Both copies are kept (each outlet carried it), as one story led by the first.
+    assert (lead_story, copy_story) == (lead_id, lead_id) and copy_id != lead_id
+    with duckdb.connect(str(database), read_only=True) as con:
+        alerts = con.execute(
+            "SELECT watch_id, story_id, kind FROM alerts ORDER BY watch_id"
+        ).fetchall()
+    assert alerts == [(w, lead_id, "match") for w in ("nato", "north-korea", "south-korea")]
+
+
+def test_short_items_sharing_a_boilerplate_summary_stay_apart(
+    tmp_path: Path, hosts: list[LoopbackHTTPServer]
+) -> None:
+    first, second, _ = hosts
+    boilerplate = "Read the full story on our website."
+    short_outlet(first, "a-1", "NATO chief in Seoul", boilerplate)
+    short_outlet(second, "b-1", "Tokyo hosts NATO ministers", boilerplate)
+    config = load_config(
+        write_config(
+            tmp_path / "cfg",
+            feeds=feeds_toml(("a", first.url("/feed.xml")), ("b", second.url("/feed.xml"))),
+            watchlist=WATCHLIST,
+        )
+    )
+
+    run_pass(config)
+
+    # The same text under different headlines is not a copy: two stories, two NATO alerts.
+    rows = stories(config.storage.database)
+    assert [a == s for _, a, s in rows] == [True, True]
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        nato = con.execute("SELECT count(*) FROM alerts WHERE watch_id = 'nato'").fetchone()
+    assert nato == (2,)

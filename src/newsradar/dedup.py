@@ -8,6 +8,10 @@ when the estimated containment of the shorter text in the longer reaches ``conta
 (0.8) and their sizes are comparable: a wire story under different boilerplate, or a trimmed
 copy of it. The first article of a story is its lead, and the story id is the lead's id.
 
+Exact copies (the same headline and body, :func:`newsradar.identity.copy_key`) join the story
+of the first one whatever their length: a one-line brief has too few shingles to compare, but
+two feeds carrying it word for word still carry one story.
+
 The index is incremental: :meth:`StoryIndex.load` rebuilds it from the signatures stored in
 DuckDB (``store.stories``), and :meth:`StoryIndex.assign` returns the rows to store next.
 
@@ -180,6 +184,8 @@ class StoryIndex:
         self._story: dict[str, str] = {}
         self._buckets: dict[tuple[int, ...], list[str]] = {}
         self._new: list[SignatureRow] = []
+        # Exact-copy key -> story id (the first article with that key leads).
+        self._copies: dict[str, str] = {}
 
     @classmethod
     def load(cls, rows: Iterable[SignatureRow], **thresholds: float) -> StoryIndex:
@@ -190,6 +196,11 @@ class StoryIndex:
                 row.article_id, row.story_id, Signature.from_bytes(row.signature, row.shingles)
             )
         return index
+
+    def add_copies(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Remember (copy key, story id) of stored articles, oldest first."""
+        for key, story_id in keys:
+            self._copies.setdefault(key, story_id)
 
     def __len__(self) -> int:
         return len(self._story)
@@ -232,15 +243,23 @@ class StoryIndex:
                 best, best_score = other, score
         return self._story[best] if best is not None else None
 
-    def assign(self, article_id: str, text: str) -> tuple[str, bool]:
-        """(story id, is_new_story). An article seen before keeps its story."""
+    def assign(self, article_id: str, text: str, copy_key: str | None = None) -> tuple[str, bool]:
+        """(story id, is_new_story). An article seen before keeps its story.
+
+        ``copy_key`` (:func:`newsradar.identity.copy_key`): an exact copy of an article
+        assigned before joins its story even when the text is too short to compare.
+        """
         if article_id in self._story:
             return self._story[article_id], False
         sig = signature(text)
-        story = self._best(sig) if sig is not None else None
+        story = self._copies.get(copy_key) if copy_key else None
+        if story is None and sig is not None:
+            story = self._best(sig)
         is_new = story is None
         story_id = story or article_id
         self._add(article_id, story_id, sig)
+        if copy_key:
+            self._copies.setdefault(copy_key, story_id)
         if sig is not None:
             self._new.append(SignatureRow(article_id, story_id, sig.to_bytes(), sig.size))
         return story_id, is_new

@@ -3,9 +3,12 @@
 Pure functions; the store supplies the keys it holds (``store.stories.known_articles``).
 
 An entry is the article we already hold when its guid (in the same feed), its canonical URL,
-or its content hash matches one; then it is ``"seen"``, or an ``"update"`` when its headline or
-text changed. Otherwise it is ``"new"``. In feeds whose items all share one ``<link>``
-(skx/rss2email#111) the URL says nothing, so only guid and content count there.
+or its content hash (when the caller knows it) matches one; then it is ``"seen"``, or an
+``"update"`` when its headline or text changed. Otherwise it is ``"new"``. In feeds whose
+items all share one ``<link>`` (skx/rss2email#111) the URL says nothing, so only guid and
+content count there. The pipeline classifies entries before their pages are fetched, so it
+has no body hash then; exact copies found after extraction join their story instead
+(:func:`copy_key`, ``dedup.StoryIndex``).
 
     >>> canonical_url("HTTP://www.Example.com:80/a/?utm_source=x&b=2&a=1#top")
     'https://example.com/a?a=1&b=2'
@@ -34,6 +37,7 @@ __all__ = [
     "canonical_url",
     "classify_entry",
     "content_hash",
+    "copy_key",
     "preferred_url",
     "stable_id",
     "unwrap_url",
@@ -169,6 +173,18 @@ def content_hash(text: str) -> str:
 
 # Every empty body hashes alike; an empty hash identifies nothing.
 EMPTY_HASH = content_hash("")
+
+
+def copy_key(title: str, body_hash: str) -> str | None:
+    """What exact copies of one item share: the headline and the body, normalised.
+
+    The body alone is not enough: feeds repeat one boilerplate summary ("Read the full story
+    on our website") under every headline, and those items are not one story. None for an
+    empty body, which identifies nothing.
+    """
+    if not body_hash or body_hash == EMPTY_HASH:
+        return None
+    return stable_id("copy", _normal_text(title), body_hash)
 
 
 def stable_id(*parts: str) -> str:

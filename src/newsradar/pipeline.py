@@ -38,6 +38,7 @@ from newsradar.identity import (
     KnownArticle,
     KnownKeys,
     classify_entry,
+    copy_key,
 )
 from newsradar.match import Document, Matcher
 from newsradar.mentions import match_rows, watch_rows
@@ -54,6 +55,7 @@ from newsradar.store.feeds import (
 )
 from newsradar.store.stories import (
     known_articles,
+    load_copy_keys,
     load_signatures,
     previous_watches,
     refresh_signatures,
@@ -284,7 +286,8 @@ def store_entries(
         for article, _ in built:
             before = polled.updates.get((article.feed_id, article.guid))
             if before is None:
-                story_id = story_index.assign(article.id, article.text)[0]
+                key = copy_key(article.title, article.content_hash)
+                story_id = story_index.assign(article.id, article.text, key)[0]
                 articles.append(replace(article, story_id=story_id))
             elif worth_updating(article, before):
                 article = replace(article, id=before.article_id, story_id=before.story_id)
@@ -367,6 +370,7 @@ def store_entries(
             since = ctx.started_at - STORY_WINDOW
             refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
             story_index = StoryIndex.load(load_signatures(con, since=since))
+            story_index.add_copies(load_copy_keys(con, since=since))
             # What each article to update matched before this pass; kept current per batch.
             previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
         with ExtractorPool(config.extract) as pool:

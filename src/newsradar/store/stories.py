@@ -3,6 +3,7 @@
 known = KnownKeys.of(known_articles(con, keys))          # identity.classify_entry
 refresh_signatures(con, since=now - timedelta(days=7))       # once after an upgrade
 index = StoryIndex.load(load_signatures(con, since=now - timedelta(days=7)))
+index.add_copies(load_copy_keys(con, since=now - timedelta(days=7)))
 ...
 save_signatures(con, index.take_new(), now)              # inside the batch transaction
 """
@@ -15,13 +16,14 @@ from datetime import datetime
 import duckdb
 
 from newsradar.dedup import SCHEME, SignatureRow, signature
-from newsradar.identity import EMPTY_HASH, EntryKeys, KnownArticle
+from newsradar.identity import EMPTY_HASH, EntryKeys, KnownArticle, copy_key
 from newsradar.models import Article
 from newsradar.store.bulk import insert_new
 from newsradar.store.connection import transaction
 
 __all__ = [
     "known_articles",
+    "load_copy_keys",
     "load_signatures",
     "previous_watches",
     "refresh_signatures",
@@ -39,6 +41,17 @@ def load_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[
         [since, SCHEME],
     ).fetchall()
     return [SignatureRow(a, s, bytes(sig), n) for a, s, sig, n in rows]
+
+
+def load_copy_keys(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[tuple[str, str]]:
+    """(exact-copy key, story id) of the articles fetched since ``since``, oldest first."""
+    rows = con.execute(
+        "SELECT title, content_hash, story_id FROM articles"
+        " WHERE fetched_at >= ? AND content_hash <> ? ORDER BY fetched_at, id",
+        [since, EMPTY_HASH],
+    ).fetchall()
+    keys = ((copy_key(title or "", body_hash), story) for title, body_hash, story in rows)
+    return [(key, story) for key, story in keys if key]
 
 
 def refresh_signatures(con: duckdb.DuckDBPyConnection, *, since: datetime) -> int:
