@@ -113,3 +113,35 @@ def test_rematch_waits_for_a_running_pass_then_gives_up_in_one_line(
         assert main(["rematch", "--config", str(config_dir), "--dry-run"]) == 0
     assert main(["rematch", "--config", str(config_dir)]) == 0
     assert {row[0] for row in stored(config_dir)} == {"nato", "korea", "missiles"}
+
+
+def test_rematch_after_retention_keeps_the_matches_of_pruned_bodies(tmp_path: Path) -> None:
+    directory = write_config(tmp_path / "cfg", feeds="", watchlist=V1)
+    cfg = load_config(directory)
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    with open_writer(cfg.storage.database) as con:
+        # "pruned": a page body that retention cleared; "brief": the feed's text was the body.
+        for article_id, summary, source in [
+            ("pruned", "Leaders gather.", "page"),
+            ("brief", "NATO and Korea talks.", "feed"),
+        ]:
+            con.execute(
+                "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, summary,"
+                " text, published_at, fetched_at, text_source, status, content_hash, story_id)"
+                " VALUES (?, 'f', ?, '', '', 'Talks', ?, NULL, ?, ?, ?, 'ok', ?, ?)",
+                [article_id, article_id, summary, at, at, source, article_id, article_id],
+            )
+        con.execute(
+            "INSERT INTO matches VALUES ('pruned', 'nato', 'old', 'body', 40, 44, 'NATO', 's', ?)",
+            [at],
+        )
+
+    assert main(["rematch", "--config", str(directory)]) == 0
+
+    # The pruned body cannot be matched again: its stored mention stays as it was. The brief's
+    # body is its feed text, still stored as the summary, so it is matched again.
+    assert [(w, a, h == "old", f, s) for w, a, h, f, s, _, _ in stored(directory)] == [
+        ("korea", "brief", False, "body", 9),
+        ("nato", "brief", False, "body", 0),
+        ("nato", "pruned", True, "body", 40),
+    ]

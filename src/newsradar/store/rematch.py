@@ -3,6 +3,10 @@
 The command reads everything it needs through a reader, matches in Python, and only then opens
 the writer for one short transaction that replaces the matches of the changed watches for
 exactly the articles it read (articles stored meanwhile by a pass are left alone).
+
+Articles whose page body retention cleared (``[storage] keep_days``) are out of scope: their
+body cannot be matched again, and retention promises to keep their matches. An article whose
+body was the feed's summary (``text_source = 'feed'``) still has it, and is matched again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ __all__ = ["StoredArticle", "load_articles", "load_matches", "replace_matches"]
 class StoredArticle:
     id: str
     title: str
-    # The body that was matched: the extracted text, else the feed summary.
+    # The body that was matched: the extracted text, or the feed summary that stood for it.
     text: str
     url: str
     feed_id: str
@@ -31,10 +35,12 @@ class StoredArticle:
 
 
 def load_articles(con: duckdb.DuckDBPyConnection, since: datetime | None) -> list[StoredArticle]:
-    """Articles published (or, lacking a date, fetched) at or after ``since``; all if None."""
+    """Articles published (or, lacking a date, fetched) at or after ``since`` (all if None),
+    except those whose page body retention cleared."""
     rows = con.execute(
         "SELECT id, title, coalesce(text, summary, ''), url, feed_id, language FROM articles "
-        "WHERE CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(published_at, fetched_at) >= ? "
+        "WHERE (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(published_at, fetched_at) >= ?) "
+        "AND (text IS NOT NULL OR text_source = 'feed') "
         "ORDER BY fetched_at, id",
         [since, since],
     ).fetchall()
@@ -44,11 +50,12 @@ def load_articles(con: duckdb.DuckDBPyConnection, since: datetime | None) -> lis
 def load_matches(
     con: duckdb.DuckDBPyConnection, since: datetime | None
 ) -> dict[str, dict[str, str]]:
-    """Stored matches of those articles: watch id -> article id -> rule hash."""
+    """Stored matches of the articles ``load_articles`` reads: watch -> article -> rule hash."""
     rows = con.execute(
         "SELECT m.watch_id, m.article_id, max(m.rule_hash) FROM matches m "
-        "WHERE m.article_id IN (SELECT id FROM articles WHERE CAST(? AS TIMESTAMPTZ) IS NULL "
+        "WHERE m.article_id IN (SELECT id FROM articles WHERE (CAST(? AS TIMESTAMPTZ) IS NULL "
         "OR coalesce(published_at, fetched_at) >= ?) "
+        "AND (text IS NOT NULL OR text_source = 'feed')) "
         "GROUP BY m.watch_id, m.article_id",
         [since, since],
     ).fetchall()
