@@ -177,3 +177,35 @@ def test_page_that_failed_for_a_while_is_fetched_again_on_a_later_pass(
     )
     assert (same_id, now_status) == (article_id, "ok") and "air defence" in text
     assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "update")]
+
+
+def test_an_edited_copy_alerts_only_watches_new_to_its_story(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    copy_site = LoopbackHTTPServer().start()
+    try:
+        # The lead already mentions Russia; the copy on another site does not, at first.
+        serve(http_server, "NATO ministers meet", EDITED)
+        serve(copy_site, "NATO ministers meet", FIRST)
+        feeds = feeds_toml(
+            ("lead", http_server.url("/feed.xml")), ("copy", copy_site.url("/feed.xml"))
+        )
+        config = load_config(
+            write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST, settings=SETTINGS)
+        )
+        run_pass(config)
+        db = config.storage.database
+        assert rows(db, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
+
+        # The copy is edited: Russia (alerted for the story already) and Tokyo (new to it).
+        edited = EDITED + "Talks continue in Tokyo next week.\n"
+        serve(copy_site, "NATO ministers meet on sanctions", edited)
+        run_pass(config)
+    finally:
+        copy_site.stop()
+
+    assert sorted(rows(db, "SELECT watch_id, kind FROM alerts")) == [
+        ("japan", "update"),
+        ("nato", "match"),
+        ("russia", "match"),
+    ]

@@ -295,8 +295,8 @@ def store_entries(
                 updated.append(article)
         events = [ev for _, evs in built for ev in evs]
         update_ids = {a.id for a in updated}
-        # What the updated articles match once stored (their old matches are dropped): an
-        # update of the same article in a later batch compares with this.
+        # What the updated articles match once stored: an update of the same article in a
+        # later batch compares with this and what its story matched before.
         now_matching: dict[str, set[str]] = {}
         batch_rows: list[MatchRow] = []
         matched: list[MatchedArticle] = []
@@ -309,7 +309,8 @@ def store_entries(
             watch_ids = tuple(sorted(by_watch))
             is_update = article.id in update_ids
             if is_update:
-                # An update alerts only for the watches its new text fires for the first time.
+                # An update alerts only for the watches its new text fires for the first time
+                # in its story; the story's other copies keep what they matched.
                 watch_ids = tuple(w for w in watch_ids if w not in previous[article.id])
                 now_matching.setdefault(article.id, set()).update(by_watch)
             if watch_ids:
@@ -331,7 +332,8 @@ def store_entries(
                 signatures=story_index.take_new(),
                 updated=updated,
             )
-        previous.update(now_matching)
+        for article_id, watches in now_matching.items():
+            previous[article_id] |= watches
         timings["match"] += t2 - t1
         timings["store"] += time.monotonic() - t2
         totals["articles"] += len(articles)
@@ -371,7 +373,8 @@ def store_entries(
             refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
             story_index = StoryIndex.load(load_signatures(con, since=since))
             story_index.add_copies(load_copy_keys(con, since=since))
-            # What each article to update matched before this pass; kept current per batch.
+            # What each article to update, or another copy of its story, matched before this
+            # pass; kept current per batch.
             previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
         with ExtractorPool(config.extract) as pool:
             asyncio.run(run_batches())

@@ -137,12 +137,18 @@ def story_members(con: duckdb.DuckDBPyConnection, story_id: str) -> list[tuple[s
 def previous_watches(
     con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]
 ) -> dict[str, set[str]]:
-    """The watches that have matched each stored article so far."""
+    """The watches that have matched each stored article's story so far (any of its copies).
+
+    An update alerts only for watches new to the story: the analyst who was told about the
+    story for a watch through its lead is not told again when a copy is edited to say the same.
+    """
     found: dict[str, set[str]] = {a: set() for a in article_ids}
     if article_ids:
         rows = con.execute(
-            "SELECT DISTINCT article_id, watch_id FROM matches"
-            " WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            "SELECT DISTINCT u.id, m.watch_id FROM articles AS u"
+            " JOIN articles AS copy ON copy.story_id = u.story_id"
+            " JOIN matches AS m ON m.article_id = copy.id"
+            " WHERE u.id IN (SELECT unnest(?::VARCHAR[]))",
             [list(article_ids)],
         ).fetchall()
         for article_id, watch_id in rows:
