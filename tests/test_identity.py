@@ -212,6 +212,19 @@ def test_entries_stored_earlier_in_the_pass_count() -> None:
     assert classify_entry(entry, known).kind == "seen"
 
 
+def test_a_stored_article_is_known_by_its_link_as_well_as_its_page_canonical() -> None:
+    stored = KnownArticle(
+        "a1", "dw", "urn:1", "https://ex.org/news/a", "T", H1,
+        url="http://www.ex.org/a?from=rss&utm_source=x",
+    )  # fmt: skip
+    known = KnownKeys.of([stored])
+    # A headline edit in a feed without guids: a new synthetic guid, the same link.
+    edited = EntryKeys("dw", "urn:2", "https://ex.org/a?from=rss", "T edited")
+    assert classify_entry(edited, known) == Verdict("update", "a1", "url", ("title",))
+    canonical = EntryKeys("ap", "z", "https://ex.org/news/a", "Other")
+    assert classify_entry(canonical, known) == Verdict("seen", "a1", "url")
+
+
 def test_shared_link_is_recognised_from_stored_articles() -> None:
     url = "https://ex.org/"
     known = KnownKeys.of(

@@ -209,3 +209,30 @@ def test_an_edited_copy_alerts_only_watches_new_to_its_story(
         ("nato", "match"),
         ("russia", "match"),
     ]
+
+
+def test_headline_edit_in_a_feed_without_guids_updates_a_page_with_another_canonical(
+    config: Config, http_server: LoopbackHTTPServer
+) -> None:
+    # No <guid>: the synthetic guid changes with the headline. The page names another URL as
+    # its canonical one, so the stored canonical URL is not the feed's link either.
+    page = html_page("NATO ministers meet", FIRST).replace(
+        "</title>", f"</title><link rel='canonical' href='{http_server.url('/news/a')}'>"
+    )
+    http_server.route("/a.html", page, headers=HTML)
+
+    def feed(title: str) -> str:
+        link = http_server.url("/a.html?from=rss")
+        return (
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title>"
+            f"<item><title>{title}</title><link>{link}</link></item></channel></rss>"
+        )
+
+    http_server.route("/feed.xml", feed("NATO ministers meet"), headers=RSS)
+    run_pass(config)
+    http_server.route("/feed.xml", feed("NATO ministers meet in Brussels"), headers=RSS)
+    run_pass(config)
+
+    assert rows(config.storage.database, "SELECT title FROM articles") == [
+        ("NATO ministers meet in Brussels",)
+    ]

@@ -209,6 +209,8 @@ class EntryKeys:
     content_hash: str | None = None
     # The feed's "updated" time for the item; a later one than stored means it was edited.
     updated_at: datetime | None = None
+    # The link as published (the store looks stored articles up by it too).
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,9 @@ class KnownArticle:
     updated_at: datetime | None = None
     # The stored status: one of RETRY_STATUSES means the page is to be fetched again.
     status: str = "ok"
+    # The link as published; its canonical form identifies the article too, since the stored
+    # canonical URL may be the page's rel=canonical rather than the feed's link.
+    url: str = ""
 
 
 # Stored with the feed's text because the page failed for a while (the site was down, slow,
@@ -272,8 +277,9 @@ class KnownKeys:
     def add(self, a: KnownArticle) -> None:
         """Remember an article (also one stored earlier in the same pass)."""
         self.by_guid.setdefault((a.feed_id, a.guid), a)
-        if a.canonical_url:
-            self.by_url[a.canonical_url].append(a)
+        urls = {a.canonical_url, canonical_url(a.url) if a.url else ""} - {""}
+        for url in sorted(urls):
+            self.by_url[url].append(a)
         if a.content_hash and a.content_hash != EMPTY_HASH:
             self.by_hash.setdefault(a.content_hash, a)
 

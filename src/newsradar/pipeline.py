@@ -186,7 +186,7 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
     candidates = [e for _, entries, _ in results for e in entries]
     # --- identity: new, update or seen, by guid, canonical URL and content (identity.py) ---
     keys = [
-        EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title, updated_at=e.updated_at)
+        EntryKeys(e.feed_id, e.guid, e.canonical_url, e.title, updated_at=e.updated_at, url=e.url)
         for e in candidates
     ]
     stored: dict[str, KnownArticle] = {}

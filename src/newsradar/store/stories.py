@@ -101,25 +101,28 @@ def save_signatures(
 def known_articles(
     con: duckdb.DuckDBPyConnection, entries: Sequence[EntryKeys]
 ) -> list[KnownArticle]:
-    """Stored articles sharing a guid (same feed), canonical URL or content hash with any entry."""
+    """Stored articles sharing a guid (same feed), canonical URL, link or content hash with any
+    entry (a stored canonical URL can be the page's rel=canonical, not the feed's link)."""
     if not entries:
         return []
     guids = sorted({f"{e.feed_id}\x1f{e.guid}" for e in entries})
     urls = sorted({e.canonical_url for e in entries if e.canonical_url})
+    links = sorted({e.url for e in entries if e.url})
     hashes = sorted(
         {e.content_hash for e in entries if e.content_hash and e.content_hash != EMPTY_HASH}
     )
     rows = con.execute(
         """
         SELECT id, feed_id, guid, canonical_url, title, content_hash, story_id, updated_at,
-               status
+               status, url
         FROM articles
         WHERE feed_id || chr(31) || guid IN (SELECT unnest(?::VARCHAR[]))
            OR canonical_url IN (SELECT unnest(?::VARCHAR[]))
+           OR url IN (SELECT unnest(?::VARCHAR[]))
            OR content_hash IN (SELECT unnest(?::VARCHAR[]))
         ORDER BY fetched_at, id
         """,
-        [guids, urls, hashes],
+        [guids, urls, links, hashes],
     ).fetchall()
     return [KnownArticle(*row) for row in rows]
 
