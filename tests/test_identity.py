@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -210,6 +211,16 @@ def test_entries_stored_earlier_in_the_pass_count() -> None:
     assert classify_entry(entry, known).kind == "new"
     known.add(KnownArticle(article_id("dw", "g1"), "dw", "g1", "https://ex.org/a", "T", H1))
     assert classify_entry(entry, known).kind == "seen"
+
+
+def test_another_feed_linking_the_page_is_seen_whatever_its_date_or_text() -> None:
+    when = datetime(2026, 11, 22, tzinfo=UTC)
+    stored = KnownArticle("a1", "dw", "g1", "https://ex.org/a", "T", H1, updated_at=when)
+    known = KnownKeys.of([stored])
+    later = EntryKeys("ap", "x", "https://ex.org/a", "Other", H2, when + timedelta(days=1))
+    assert classify_entry(later, known) == Verdict("seen", "a1", "url")
+    own = EntryKeys("dw", "g1", "https://ex.org/a", "T", None, when + timedelta(days=1))
+    assert classify_entry(own, known) == Verdict("update", "a1", "guid", ("updated_at",))
 
 
 def test_a_stored_article_is_known_by_its_link_as_well_as_its_page_canonical() -> None:

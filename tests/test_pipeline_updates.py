@@ -236,3 +236,43 @@ def test_headline_edit_in_a_feed_without_guids_updates_a_page_with_another_canon
     assert rows(config.storage.database, "SELECT title FROM articles") == [
         ("NATO ministers meet in Brussels",)
     ]
+
+
+def atom(feed_id: str, title: str, link: str, updated: str) -> str:
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+        f"<title>{feed_id}</title><id>urn:{feed_id}</id><updated>{updated}</updated>"
+        f"<entry><id>urn:{feed_id}:1</id><title>{title}</title><link href='{link}'/>"
+        f"<updated>{updated}</updated><summary>Ministers met.</summary></entry></feed>"
+    )
+
+
+def test_another_feed_dating_the_page_later_does_not_rewrite_the_stored_article(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    atom_type = {"Content-Type": "application/atom+xml"}
+    link = http_server.url("/a.html")
+    http_server.route("/a.html", html_page("NATO ministers meet", FIRST), headers=HTML)
+    http_server.route(
+        "/a.xml", atom("a", "NATO ministers meet", link, "2026-11-22T09:00:00Z"), headers=atom_type
+    )
+    http_server.route(
+        "/b.xml", atom("b", "Brussels talks", link, "2026-11-23T09:00:00Z"), headers=atom_type
+    )
+    directory = write_config(
+        tmp_path / "cfg",
+        feeds=feeds_toml(("wire", http_server.url("/a.xml"))),
+        watchlist=WATCHLIST,
+        settings=SETTINGS,
+    )
+    run_pass(load_config(directory))
+    both = (("wire", http_server.url("/a.xml")), ("aggregator", http_server.url("/b.xml")))
+    (directory / "feeds.toml").write_text(feeds_toml(*both))
+    config = load_config(directory)
+    run_pass(config)
+
+    # The aggregator links the page stored from the wire: seen, whatever date it gives it.
+    assert rows(config.storage.database, "SELECT feed_id, title, summary FROM articles") == [
+        ("wire", "NATO ministers meet", "Ministers met.")
+    ]
+    assert http_server.hits("/a.html") == 1

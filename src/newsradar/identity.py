@@ -284,10 +284,11 @@ class KnownKeys:
             self.by_hash.setdefault(a.content_hash, a)
 
 
-def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> tuple[str, ...]:
+def _changes(entry: EntryKeys, known: KnownArticle) -> tuple[str, ...]:
+    """What changed between the feed's item and the article stored from that same item."""
     changed: list[str] = []
     # An entry without a title was stored under the page's title: nothing to compare.
-    if compare_title and entry.title and _normal_text(entry.title) != _normal_text(known.title):
+    if entry.title and _normal_text(entry.title) != _normal_text(known.title):
         changed.append("title")
     if (
         entry.content_hash
@@ -297,13 +298,15 @@ def _changes(entry: EntryKeys, known: KnownArticle, *, compare_title: bool) -> t
         changed.append("text")
     if entry.updated_at and known.updated_at and entry.updated_at > known.updated_at:
         changed.append("updated_at")
-    if compare_title and known.status in RETRY_STATUSES:  # the feed's own item, not a copy
+    if known.status in RETRY_STATUSES:
         changed.append("page")
     return tuple(changed)
 
 
-def _verdict(entry: EntryKeys, known: KnownArticle, on: str, *, compare_title: bool) -> Verdict:
-    changed = _changes(entry, known, compare_title=compare_title)
+def _verdict(entry: EntryKeys, known: KnownArticle, on: str, *, own_item: bool) -> Verdict:
+    # Another feed's entry linking the page (own_item False) is seen, never an update: its
+    # headline, summary and dates are its own and would be written over the stored item's.
+    changed = _changes(entry, known) if own_item else ()
     kind: Literal["update", "seen"] = "update" if changed else "seen"
     return Verdict(kind, known.article_id, on, changed, known.story_id)
 
@@ -316,12 +319,12 @@ def classify_entry(entry: EntryKeys, known: KnownKeys, *, shared_link: bool = Fa
     """
     by_guid = known.by_guid.get((entry.feed_id, entry.guid))
     if by_guid is not None:
-        return _verdict(entry, by_guid, "guid", compare_title=True)
+        return _verdict(entry, by_guid, "guid", own_item=True)
     same_url = known.by_url.get(entry.canonical_url, []) if entry.canonical_url else []
     if same_url and not (shared_link or known.link_shared(entry)):
         # Same feed first: a re-issued guid with an edited headline is the same article.
         for a in sorted(same_url, key=lambda a: a.feed_id != entry.feed_id):
-            return _verdict(entry, a, "url", compare_title=a.feed_id == entry.feed_id)
+            return _verdict(entry, a, "url", own_item=a.feed_id == entry.feed_id)
     if entry.content_hash and entry.content_hash != EMPTY_HASH:
         by_hash = known.by_hash.get(entry.content_hash)
         if by_hash is not None:
