@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import io
 import multiprocessing
+import os
 import re
 import threading
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from newsradar.dates import EARLIEST, FUTURE_SKEW
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
 from newsradar.jsonfeed import JsonFeedError, is_json_feed, parse_json_feed
+from newsradar.lifeline import exit_with_parent
 from newsradar.models import FeedEntry, ParsedFeed
 
 __all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
@@ -303,7 +305,8 @@ def _parse_here(
     return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
 
 
-def _limit_memory() -> None:
+def _start_worker(parent: int) -> None:
+    exit_with_parent(parent)  # never outlive a pass killed by SIGKILL
     try:
         import resource
 
@@ -333,7 +336,8 @@ class _Workers:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.size,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_limit_memory,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
                 )
                 # Start the workers (and import feedparser there) before any time limit runs.
                 for ready in [self._pool.submit(_ready) for _ in range(self.size)]:
