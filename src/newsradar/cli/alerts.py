@@ -11,6 +11,7 @@ from newsradar.alerts.deliver import deliver_pending, prepare_digests
 from newsradar.alerts.render import render_html
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
+from newsradar.errors import NewsradarError
 from newsradar.runlock import pass_lock
 from newsradar.store import open_reader
 
@@ -47,7 +48,13 @@ def preview(
         console.print(f"no pending alerts{who}; nothing to preview")
         return
     digest = digests[0]
-    output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
+    try:
+        output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
+    except OSError as exc:
+        raise NewsradarError(
+            f"cannot write the preview to {output}: {exc.strerror or exc}; "
+            "choose a writable file with --output"
+        ) from exc
     console.print(f"{digest.subject} → {digest.recipient}", highlight=False, markup=False)
     console.print(f"wrote {output}", highlight=False, markup=False)
     others = sorted({d.recipient for d in digests[1:]} - {digest.recipient})
