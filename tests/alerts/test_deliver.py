@@ -307,3 +307,18 @@ def test_a_digest_that_cannot_be_rendered_does_not_stop_the_others(
     assert "could not be rendered: RuntimeError('template bug')" in report.problems[0]
     monkeypatch.setattr(deliver_module, "build_message", real)
     assert deliver_pending(config, now=LATER).sent == 2
+
+
+def test_an_idn_recipient_gets_the_mail_at_its_ascii_address(tmp_path: Path) -> None:
+    sink = ProgrammableSink()
+    with smtp_server(sink) as server:
+        smtp = f'host = "127.0.0.1"\nport = {server.port}\ntls = "none"\n'
+        smtp += 'sender = "radar@bücher.example"\n'
+        config = make_config(tmp_path, smtp=smtp, alerts='recipients = ["analyst@пример.рф"]\n')
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
+    [(sender, rcpts, msg)] = sink.messages
+    assert (sender, rcpts) == ("radar@xn--bcher-kva.example", ["analyst@xn--e1afmkfd.xn--p1ai"])
+    assert msg["To"] == "analyst@xn--e1afmkfd.xn--p1ai"
+    assert msg["Message-ID"].endswith("@xn--bcher-kva.example>")
