@@ -322,3 +322,34 @@ def test_an_idn_recipient_gets_the_mail_at_its_ascii_address(tmp_path: Path) -> 
     assert (sender, rcpts) == ("radar@xn--bcher-kva.example", ["analyst@xn--e1afmkfd.xn--p1ai"])
     assert msg["To"] == "analyst@xn--e1afmkfd.xn--p1ai"
     assert msg["Message-ID"].endswith("@xn--bcher-kva.example>")
+
+
+class ClosingOnceSink(ProgrammableSink):
+    """Answers the first MAIL FROM with 421 (the server closes the connection)."""
+
+    closing: int = 1
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.closing:
+            self.closing -= 1
+            return "421 4.3.2 too busy, closing connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_a_421_delays_one_mail_and_the_next_recipient_gets_a_new_connection(
+    tmp_path: Path,
+) -> None:
+    sink = ClosingOnceSink()
+    with smtp_server(sink) as server:
+        config = smtp_config(tmp_path, server.port)
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (2, 2)
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["desk@example.org"]]
+    assert report.retries == (
+        f"SMTP server 127.0.0.1:{server.port} deferred the sender: "
+        "421 4.3.2 too busy, closing connection; will retry",
+    )
