@@ -73,6 +73,8 @@ def test_recipient_addresses_are_bare_and_single(value: str, ok: bool) -> None:
     [
         ("analyst@bücher.example", "analyst@xn--bcher-kva.example"),
         ("desk@STRASSE.example", "desk@STRASSE.example"),
+        # An ASCII domain is taken as it is, even an xn-- form IDNA 2008 would not produce.
+        ("love@xn--i-7iq.ws", "love@xn--i-7iq.ws"),
         ("desk@straße.example", "desk@xn--strae-oqa.example"),
         ("redaktion@пример.рф", "redaktion@xn--e1afmkfd.xn--p1ai"),
     ],
