@@ -277,6 +277,18 @@ def test_rows_for_a_recipient_removed_from_the_configuration_are_not_sent(
     assert len(list(config.alerts.outbox_dir.glob("*.eml"))) == 1
 
 
+def test_rows_queued_under_an_older_spelling_of_the_domain_are_still_sent(
+    tmp_path: Path,
+) -> None:
+    # Rows from before domains were lowercased name "analyst@Example.ORG": same mailbox.
+    config = make_config(tmp_path)
+    seed(config, [article("a1")])
+    with open_writer(config.storage.database) as con:
+        con.execute("UPDATE alerts SET recipient = 'analyst@Example.ORG'")
+    report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.failed) == (2, 0)
+
+
 def test_a_server_that_never_answers_times_out_once_for_the_whole_pass(tmp_path: Path) -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

@@ -87,3 +87,20 @@ def test_an_update_of_another_copy_does_not_alert_a_story_again(tmp_path: Path) 
         rows = plan_alerts(config, [MatchedArticle(copy, ("nato", "north-korea"), True)], later)
         assert queue_alerts(con, rows) == 0
     assert [(r[1], r[2]) for r in alert_rows(config)] == [("nato", "s1"), ("north-korea", "s1")]
+
+
+def test_a_recipient_written_with_another_domain_case_is_one_recipient(tmp_path: Path) -> None:
+    # Domains are case-insensitive: the override applies, and the mailbox is named one way.
+    config = make_config(
+        tmp_path,
+        alerts='recipients = ["boss@example.org"]\n'
+        'delivery_by_recipient = { "boss@EXAMPLE.org" = "daily at 07:30" }\n',
+        watchlist=WATCHLIST.replace(
+            'terms = ["North Korea"]', 'terms = ["North Korea"]\nrecipients = ["boss@Example.ORG"]'
+        ),
+    )
+    rows = plan_alerts(config, [MatchedArticle(article("a1"), ("nato", "north-korea"))], NOW)
+    assert [(r.recipient, r.due_at) for r in rows] == [
+        ("boss@example.org", NOW + timedelta(minutes=30)),
+        ("boss@example.org", NOW + timedelta(minutes=30)),
+    ]

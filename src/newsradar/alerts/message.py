@@ -29,7 +29,11 @@ def _ascii_domain(domain: str) -> str | None:
     """An internationalised domain in its ASCII (``xn--``) form, the one SMTP carries."""
     try:
         # An ASCII domain is left alone: the DNS, not IDNA 2008, decides whether it exists.
-        ascii_domain = domain if domain.isascii() else idna.encode(domain, uts46=True).decode()
+        # Lowercased: domains are case-insensitive, and one mailbox must have one spelling
+        # (delivery_by_recipient keys, the alerts table).
+        ascii_domain = (
+            domain.lower() if domain.isascii() else idna.encode(domain, uts46=True).decode()
+        )
     except (idna.IDNAError, UnicodeError):
         return None
     if not all(_LABEL.match(label) for label in ascii_domain.split(".")):
@@ -40,8 +44,9 @@ def _ascii_domain(domain: str) -> str | None:
 def check_address(value: str) -> str:
     """A bare address like ``analyst@example.org``; ``ValueError`` otherwise.
 
-    An internationalised domain comes back in its ASCII form (``a@bücher.example`` is
-    ``a@xn--bcher-kva.example``), so every place that names the recipient agrees on it.
+    The domain comes back lowercased, an internationalised one in its ASCII form
+    (``a@Bücher.example`` is ``a@xn--bcher-kva.example``), so every place that names the
+    recipient agrees on it.
     """
     local, _, domain = value.rpartition("@")
     if local and not local.isascii():
