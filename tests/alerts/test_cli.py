@@ -148,3 +148,14 @@ def test_preview_to_a_path_that_cannot_be_written_is_one_line(
     assert code == 1
     assert err.count("\n") == 1 and "internal error" not in err
     assert f"cannot write the preview to {blocker / 'x.html'}" in err and "--output" in err
+
+
+def test_preview_finds_a_recipient_written_as_in_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg", alerts='recipients = ["analyst@bücher.example"]\n')
+    seed(config, [article("a1")])
+    out = tmp_path / "preview.html"
+    argv = ["alerts", "preview", "-c", str(config.directory), "-o", str(out)]
+    assert main([*argv, "--recipient", "analyst@Bücher.example"]) == 0
+    assert "→ analyst@xn--bcher-kva.example" in capsys.readouterr().out and out.exists()

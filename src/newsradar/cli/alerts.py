@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from newsradar.alerts.channels import is_channel
 from newsradar.alerts.deliver import deliver_pending, prepare_digests
+from newsradar.alerts.message import check_address
 from newsradar.alerts.render import render_html
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
@@ -41,6 +44,10 @@ def preview(
     Example: newsradar alerts preview --recipient analyst@example.org --output digest.html
     """
     config = load_config(config_dir)
+    if recipient is not None and not is_channel(recipient):
+        # The outbox holds addresses as the configuration spells them (domain in ASCII).
+        with contextlib.suppress(ValueError):
+            recipient = check_address(recipient)
     with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         digests = prepare_digests(con, config, None, recipient=recipient, claim=False)
     if not digests:
