@@ -276,3 +276,19 @@ def test_another_feed_dating_the_page_later_does_not_rewrite_the_stored_article(
         ("wire", "NATO ministers meet", "Ministers met.")
     ]
     assert http_server.hits("/a.html") == 1
+
+
+def test_a_watch_that_fires_again_after_an_edit_removed_it_is_not_alerted_twice(
+    config: Config, http_server: LoopbackHTTPServer
+) -> None:
+    # NATO fires, an edit drops it, a later edit brings it back: still one alert for NATO.
+    serve(http_server, "NATO ministers meet", FIRST)
+    run_pass(config)
+    serve(http_server, "Ministers meet in Brussels", FIRST.replace("NATO foreign", "Foreign"))
+    run_pass(config)
+    serve(http_server, "NATO ministers meet again", FIRST)
+    run_pass(config)
+
+    db = config.storage.database
+    assert rows(db, "SELECT title FROM articles") == [("NATO ministers meet again",)]
+    assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "match")]

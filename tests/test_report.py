@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from newsradar.config import Config, load_config
-from newsradar.errors import ConfigError
+from newsradar.errors import ConfigError, NewsradarError
 from newsradar.report import collect_report, render_report, write_report
 from newsradar.store import open_reader, open_writer
 from tests.trends_data import HOSTILE_TITLE, build_trends_db, trends_config_text
@@ -127,3 +127,13 @@ def test_unknown_watch_names_the_ones_that_exist(tmp_path: Path) -> None:
         write_report(config, tmp_path / "x.html", watch_ids=["natto"], now=NOW)
     assert "natto" in str(info.value) and "nato, dprk, arms" in str(info.value)
     assert not (tmp_path / "x.html").exists()
+
+
+def test_an_output_that_cannot_be_written_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    config = make_config(tmp_path, days=2)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(NewsradarError) as info:
+        write_report(config, blocker / "x.html", now=NOW)
+    assert str(info.value).startswith(f"cannot write the report to {blocker / 'x.html'}: ")
+    assert "--output" in str(info.value)

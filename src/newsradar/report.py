@@ -25,7 +25,7 @@ from markupsafe import Markup
 from newsradar import __version__
 from newsradar.charts import story_chart_svg
 from newsradar.config import Config
-from newsradar.errors import ConfigError
+from newsradar.errors import ConfigError, NewsradarError
 from newsradar.spikes import local_today, scan_watches
 from newsradar.store import open_reader
 from newsradar.store.trends import (
@@ -233,14 +233,25 @@ def write_report(
     with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         report = collect_report(con, config, start=start, end=end, watch_ids=watch_ids, now=now)
     html = render_report(report)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    except OSError as exc:
+        raise NewsradarError(
+            f"cannot write the report to {output}: {exc.strerror or exc}; "
+            "choose a writable file with --output"
+        ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(html)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from colleagues
         os.replace(tmp, output)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, quota: one line, not a traceback
+            raise NewsradarError(
+                f"cannot write the report to {output}: {exc.strerror or exc}; "
+                "free space or choose another file with --output"
+            ) from exc
         raise
     return report

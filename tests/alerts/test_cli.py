@@ -134,3 +134,28 @@ def test_send_says_why_alerts_wait_for_a_retry(
     lines = [line for line in captured.err.splitlines() if line.startswith("will retry: ")]
     assert len(lines) == 1, captured.err
     assert needle.format(port=port) in lines[0]
+
+
+def test_preview_to_a_path_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg")
+    seed(config, [article("a1")])
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code = main(["alerts", "preview", "-c", str(config.directory), "-o", str(blocker / "x.html")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert f"cannot write the preview to {blocker / 'x.html'}" in err and "--output" in err
+
+
+def test_preview_finds_a_recipient_written_as_in_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg", alerts='recipients = ["analyst@bücher.example"]\n')
+    seed(config, [article("a1")])
+    out = tmp_path / "preview.html"
+    argv = ["alerts", "preview", "-c", str(config.directory), "-o", str(out)]
+    assert main([*argv, "--recipient", "analyst@Bücher.example"]) == 0
+    assert "→ analyst@xn--bcher-kva.example" in capsys.readouterr().out and out.exists()

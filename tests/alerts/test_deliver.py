@@ -277,6 +277,18 @@ def test_rows_for_a_recipient_removed_from_the_configuration_are_not_sent(
     assert len(list(config.alerts.outbox_dir.glob("*.eml"))) == 1
 
 
+def test_rows_queued_under_an_older_spelling_of_the_domain_are_still_sent(
+    tmp_path: Path,
+) -> None:
+    # Rows from before domains were lowercased name "analyst@Example.ORG": same mailbox.
+    config = make_config(tmp_path)
+    seed(config, [article("a1")])
+    with open_writer(config.storage.database) as con:
+        con.execute("UPDATE alerts SET recipient = 'analyst@Example.ORG'")
+    report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.failed) == (2, 0)
+
+
 def test_a_server_that_never_answers_times_out_once_for_the_whole_pass(tmp_path: Path) -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -307,3 +319,49 @@ def test_a_digest_that_cannot_be_rendered_does_not_stop_the_others(
     assert "could not be rendered: RuntimeError('template bug')" in report.problems[0]
     monkeypatch.setattr(deliver_module, "build_message", real)
     assert deliver_pending(config, now=LATER).sent == 2
+
+
+def test_an_idn_recipient_gets_the_mail_at_its_ascii_address(tmp_path: Path) -> None:
+    sink = ProgrammableSink()
+    with smtp_server(sink) as server:
+        smtp = f'host = "127.0.0.1"\nport = {server.port}\ntls = "none"\n'
+        smtp += 'sender = "radar@bücher.example"\n'
+        config = make_config(tmp_path, smtp=smtp, alerts='recipients = ["analyst@пример.рф"]\n')
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
+    [(sender, rcpts, msg)] = sink.messages
+    assert (sender, rcpts) == ("radar@xn--bcher-kva.example", ["analyst@xn--e1afmkfd.xn--p1ai"])
+    assert msg["To"] == "analyst@xn--e1afmkfd.xn--p1ai"
+    assert msg["Message-ID"].endswith("@xn--bcher-kva.example>")
+
+
+class ClosingOnceSink(ProgrammableSink):
+    """Answers the first MAIL FROM with 421 (the server closes the connection)."""
+
+    closing: int = 1
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.closing:
+            self.closing -= 1
+            return "421 4.3.2 too busy, closing connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_a_421_delays_one_mail_and_the_next_recipient_gets_a_new_connection(
+    tmp_path: Path,
+) -> None:
+    sink = ClosingOnceSink()
+    with smtp_server(sink) as server:
+        config = smtp_config(tmp_path, server.port)
+        seed(config, [article("a1")])
+        report = deliver_pending(config, now=NOW)
+    assert (report.sent, report.retrying) == (2, 2)
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["desk@example.org"]]
+    assert report.retries == (
+        f"SMTP server 127.0.0.1:{server.port} deferred the sender: "
+        "421 4.3.2 too busy, closing connection; will retry",
+    )

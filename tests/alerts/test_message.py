@@ -66,3 +66,32 @@ def test_recipient_addresses_are_bare_and_single(value: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="not a mail address"):
             check_address(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "ascii_form"),
+    [
+        ("analyst@bücher.example", "analyst@xn--bcher-kva.example"),
+        ("Desk@STRASSE.example", "Desk@strasse.example"),
+        # An ASCII domain is taken as it is, even an xn-- form IDNA 2008 would not produce.
+        ("love@xn--i-7iq.ws", "love@xn--i-7iq.ws"),
+        ("desk@straße.example", "desk@xn--strae-oqa.example"),
+        ("redaktion@пример.рф", "redaktion@xn--e1afmkfd.xn--p1ai"),
+    ],
+)
+def test_idn_domains_are_accepted_in_their_ascii_form(value: str, ascii_form: str) -> None:
+    assert check_address(value) == ascii_form
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("jürgen@example.org", "SMTPUTF8"),
+        ("analyst@exa_mple.org", "not a mail address"),
+        ("analyst@-bad.example", "not a mail address"),
+        ("analyst@xn--.example", "not a mail address"),
+    ],
+)
+def test_addresses_that_cannot_be_sent_say_why(value: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        check_address(value)

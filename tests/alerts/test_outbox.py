@@ -1,4 +1,4 @@
-"""Planning and queueing alert rows: one per (recipient, watch, story, kind), ever."""
+"""Planning and queueing alert rows: one per (recipient, watch, story), ever."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -74,4 +74,33 @@ def test_nodup_across_passes_watches_and_syndicated_copies(tmp_path: Path) -> No
     assert [(r[0], r[1], r[2]) for r in alert_rows(config)] == [
         ("analyst@example.org", "nato", "s1"),
         ("analyst@example.org", "north-korea", "s1"),
+    ]
+
+
+def test_an_update_of_another_copy_does_not_alert_a_story_again(tmp_path: Path) -> None:
+    """A copy in an alerted story, edited so that it newly fires the watch: no second alert."""
+    config = make_config(tmp_path)
+    assert seed(config, [article("a1", story_id="s1")]) == 2
+    copy = article("a9", story_id="s1", feed_id="daily")
+    later = NOW + timedelta(hours=1)
+    with open_writer(config.storage.database) as con:
+        rows = plan_alerts(config, [MatchedArticle(copy, ("nato", "north-korea"), True)], later)
+        assert queue_alerts(con, rows) == 0
+    assert [(r[1], r[2]) for r in alert_rows(config)] == [("nato", "s1"), ("north-korea", "s1")]
+
+
+def test_a_recipient_written_with_another_domain_case_is_one_recipient(tmp_path: Path) -> None:
+    # Domains are case-insensitive: the override applies, and the mailbox is named one way.
+    config = make_config(
+        tmp_path,
+        alerts='recipients = ["boss@example.org"]\n'
+        'delivery_by_recipient = { "boss@EXAMPLE.org" = "daily at 07:30" }\n',
+        watchlist=WATCHLIST.replace(
+            'terms = ["North Korea"]', 'terms = ["North Korea"]\nrecipients = ["boss@Example.ORG"]'
+        ),
+    )
+    rows = plan_alerts(config, [MatchedArticle(article("a1"), ("nato", "north-korea"))], NOW)
+    assert [(r.recipient, r.due_at) for r in rows] == [
+        ("boss@example.org", NOW + timedelta(minutes=30)),
+        ("boss@example.org", NOW + timedelta(minutes=30)),
     ]

@@ -96,6 +96,12 @@ def test_hostile_markup_arrives_escaped_and_only_http_links_survive() -> None:
         ("https://example.org/\r\nX: y", None),
         ("https://example.org/\u202etxt.exe", None),
         ('https://example.org/"><b>', "https://example.org/%22%3E%3Cb%3E"),
+        # An IDN host in its xn-- form (a percent-encoded host is not resolved by mail
+        # clients); the path keeps percent-encoding, the port and user info stay.
+        ("https://bücher.example/über?q=ä", "https://xn--bcher-kva.example/%C3%BCber?q=%C3%A4"),
+        ("https://Bücher.example:8443/a", "https://xn--bcher-kva.example:8443/a"),
+        ("http://u@例え.jp/記事", "http://u@xn--r8jz45g.jp/%E8%A8%98%E4%BA%8B"),
+        ("https://☃‍.example/", None),
         ("", None),
         (None, None),
     ],

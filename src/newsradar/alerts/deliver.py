@@ -22,7 +22,7 @@ import duckdb
 
 from newsradar.alerts.channels import ApprisePoster, ChannelNotReadyError, is_channel
 from newsradar.alerts.digest import Digest, build_digest, digest_id
-from newsradar.alerts.message import build_message
+from newsradar.alerts.message import build_message, check_address
 from newsradar.alerts.outbox import due_function
 from newsradar.alerts.schedule import delivery_for, parse_timezone, retry_delay
 from newsradar.alerts.transport import Transport, transport_for
@@ -265,9 +265,17 @@ class _Delivery:
             raise _RenderError(f"digest {digest.id} could not be rendered: {exc!r}") from exc
         return self.wire.send(msg, digest.recipient, digest.id)
 
+    def _configured(self, recipient: str) -> bool:
+        # Compared in the configuration's spelling: rows queued before domains were
+        # lowercased ("a@Example.org") still belong to "a@example.org".
+        try:
+            return check_address(recipient) in self.recipients
+        except ValueError:
+            return False
+
     def deliver(self, digest: Digest) -> None:
         mail = not is_channel(digest.recipient)
-        if mail and digest.recipient not in self.recipients:
+        if mail and not self._configured(digest.recipient):
             return self._fail(digest, "recipient no longer in the configuration; not sent")
         if digest.is_empty:
             return self._fail(digest, "the articles of these alerts are no longer stored")

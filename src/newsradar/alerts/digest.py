@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+import idna
+
 from newsradar.identity import stable_id
 from newsradar.store.alerts import MatchRow, PendingAlert, StoryArticle
 
@@ -129,6 +131,15 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
+    if not parts.hostname.isascii():
+        # An IDN host goes in its xn-- form: mail clients do not resolve a percent-encoded one.
+        try:
+            host, port = idna.encode(parts.hostname, uts46=True).decode(), parts.port
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+        userinfo, at, _ = parts.netloc.rpartition("@")
+        netloc = userinfo + at + host + ("" if port is None else f":{port}")
+        url = parts._replace(netloc=netloc).geturl()
     # Percent-encode what may never appear raw in a URL (quotes, angle brackets, ...).
     return quote(url, safe=_URL_SAFE)
 

@@ -14,18 +14,50 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+import idna
+
 from newsradar.alerts.digest import Digest, clean_text
 from newsradar.alerts.render import render_digest
 
 __all__ = ["build_message", "check_address", "message_id"]
 
 _ADDR = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[A-Za-z0-9.-]+$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _ascii_domain(domain: str) -> str | None:
+    """An internationalised domain in its ASCII (``xn--``) form, the one SMTP carries."""
+    try:
+        # An ASCII domain is left alone: the DNS, not IDNA 2008, decides whether it exists.
+        # Lowercased: domains are case-insensitive, and one mailbox must have one spelling
+        # (delivery_by_recipient keys, the alerts table).
+        ascii_domain = (
+            domain.lower() if domain.isascii() else idna.encode(domain, uts46=True).decode()
+        )
+    except (idna.IDNAError, UnicodeError):
+        return None
+    if not all(_LABEL.match(label) for label in ascii_domain.split(".")):
+        return None
+    return ascii_domain
 
 
 def check_address(value: str) -> str:
-    """A bare address like ``analyst@example.org``; ``ValueError`` otherwise."""
-    if not _ADDR.match(value):
+    """A bare address like ``analyst@example.org``; ``ValueError`` otherwise.
+
+    The domain comes back lowercased, an internationalised one in its ASCII form
+    (``a@Bücher.example`` is ``a@xn--bcher-kva.example``), so every place that names the
+    recipient agrees on it.
+    """
+    local, _, domain = value.rpartition("@")
+    if local and not local.isascii():
+        raise ValueError(
+            f"{value!r}: the part before '@' is not ASCII, which needs SMTPUTF8 and newsradar"
+            " sends plain SMTP; give an ASCII address of this mailbox"
+        )
+    ascii_domain = _ascii_domain(domain) if local else None
+    if ascii_domain is None or not _ADDR.match(f"{local}@{ascii_domain}"):
         raise ValueError(f"{value!r} is not a mail address like 'analyst@example.org'")
+    value = f"{local}@{ascii_domain}"
     try:
         Address(addr_spec=value)
     except Exception as exc:  # HeaderParseError or ValueError, depending on the defect

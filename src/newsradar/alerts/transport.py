@@ -141,6 +141,16 @@ class SmtpTransport:
             self._client = self._connect()
         client = self._client
         try:
+            self._send_on(client, msg, recipient)
+        finally:
+            # smtplib closes the socket itself after a 421 ("closing connection"): the next
+            # mail then needs a new connection, not a "please run connect() first".
+            if client.sock is None and self._client is client:
+                self._client = None
+        return str(msg["Message-ID"])
+
+    def _send_on(self, client: smtplib.SMTP, msg: EmailMessage, recipient: str) -> None:
+        try:
             client.send_message(msg, from_addr=self.settings.sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(recipient, (0, b"refused"))
@@ -165,7 +175,6 @@ class SmtpTransport:
                 # A server that stopped answering would make every later mail wait as long.
                 server_down=isinstance(exc, TimeoutError),
             ) from exc
-        return str(msg["Message-ID"])
 
     def _by_code(self, code: int, text: bytes | str, what: str) -> Exception:
         message = f"{self._where} {what}: {_reply(code, text)}"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from newsradar.alerts.channels import is_channel
 from newsradar.alerts.deliver import deliver_pending, prepare_digests
+from newsradar.alerts.message import check_address
 from newsradar.alerts.render import render_html
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
+from newsradar.errors import NewsradarError
 from newsradar.runlock import pass_lock
 from newsradar.store import open_reader
 
@@ -40,6 +44,10 @@ def preview(
     Example: newsradar alerts preview --recipient analyst@example.org --output digest.html
     """
     config = load_config(config_dir)
+    if recipient is not None and not is_channel(recipient):
+        # The outbox holds addresses as the configuration spells them (domain in ASCII).
+        with contextlib.suppress(ValueError):
+            recipient = check_address(recipient)
     with open_reader(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         digests = prepare_digests(con, config, None, recipient=recipient, claim=False)
     if not digests:
@@ -47,7 +55,13 @@ def preview(
         console.print(f"no pending alerts{who}; nothing to preview")
         return
     digest = digests[0]
-    output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
+    try:
+        output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
+    except OSError as exc:
+        raise NewsradarError(
+            f"cannot write the preview to {output}: {exc.strerror or exc}; "
+            "choose a writable file with --output"
+        ) from exc
     console.print(f"{digest.subject} → {digest.recipient}", highlight=False, markup=False)
     console.print(f"wrote {output}", highlight=False, markup=False)
     others = sorted({d.recipient for d in digests[1:]} - {digest.recipient})

@@ -112,8 +112,13 @@ _ARTICLE_COLUMNS = """
 
 
 def queue_alerts(con: duckdb.DuckDBPyConnection, rows: Sequence[AlertRow]) -> int:
-    """Insert alert rows inside the caller's transaction; return how many were new."""
-    unique = {(r.recipient, r.watch_id, r.story_id, r.kind): r for r in reversed(rows)}
+    """Insert alert rows inside the caller's transaction; return how many were new.
+
+    One alert per (recipient, watch, story) whatever its kind: an ``update`` row is skipped
+    when that story was already alerted for that watch (an edit that dropped a watch and
+    brought it back, or another copy of the story that newly fires it).
+    """
+    unique = {(r.recipient, r.watch_id, r.story_id): r for r in reversed(rows)}
     if not unique:
         return 0
     batch = list(unique.values())
@@ -122,9 +127,15 @@ def queue_alerts(con: duckdb.DuckDBPyConnection, rows: Sequence[AlertRow]) -> in
         INSERT INTO alerts (id, recipient, watch_id, story_id, article_id, kind, created_at,
                             due_at)
         SELECT * FROM (
-            SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
-                   unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+            SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS recipient,
+                   unnest(?::VARCHAR[]) AS watch_id, unnest(?::VARCHAR[]) AS story_id,
+                   unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
                    unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[])
+        ) AS new
+        WHERE NOT EXISTS (
+            SELECT 1 FROM alerts a
+            WHERE a.recipient = new.recipient AND a.watch_id = new.watch_id
+              AND a.story_id = new.story_id
         )
         ON CONFLICT DO NOTHING
         RETURNING id
