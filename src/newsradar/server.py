@@ -31,7 +31,13 @@ import httpx
 
 from newsradar.errors import NewsradarError
 
-__all__ = ["LocalServer", "ServerStartError", "local_prefect_server", "server_is_healthy"]
+__all__ = [
+    "LocalServer",
+    "ServerStartError",
+    "local_prefect_server",
+    "require_configured_server",
+    "server_is_healthy",
+]
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -58,6 +64,24 @@ def server_is_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
+
+
+def require_configured_server(timeout: float = 10.0) -> str | None:
+    """The API URL in ``PREFECT_API_URL`` once a server answers there (None when unset).
+
+    Prefect's own failure to reach it is a traceback from deep inside a flow run; this says
+    which setting is wrong and how to fix it before anything starts.
+    """
+    api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    if not api_url:
+        return None
+    if not server_is_healthy(api_url, timeout=timeout):
+        raise ServerStartError(
+            f"no Prefect server answers at PREFECT_API_URL={api_url}; start it "
+            "(prefect server start) or unset PREFECT_API_URL to let newsradar "
+            "start its own"
+        )
+    return api_url
 
 
 def _port_in_use(port: int) -> bool:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from newsradar.cli.app import console
 from newsradar.cli.run import print_summary
+from newsradar.demo.__main__ import free_port
 from newsradar.pipeline import RunSummary
+from tests.conftest import write_config
+from tests.sample_site import WATCHLIST
 
 
 def test_failed_feed_details_from_servers_are_never_read_as_markup() -> None:
@@ -23,3 +31,19 @@ def test_failed_feed_details_from_servers_are_never_read_as_markup() -> None:
     text = "".join(c for c in captured.get() if not c.isspace() and c != "│")
     assert "[red]png[/red]" in text and "[link=https://evil.example]" in text
     assert "[i]w[/i]" in text
+
+
+def test_prefect_api_url_pointing_nowhere_is_one_line_naming_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    nowhere = f"http://127.0.0.1:{free_port()}/api"
+    env = {**os.environ, "PREFECT_API_URL": nowhere, "PREFECT_HOME": str(tmp_path / "ph")}
+    done = subprocess.run(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1, done.stderr
+    assert len(lines) == 1, done.stderr
+    assert f"PREFECT_API_URL={nowhere}" in lines[0]
+    assert "unset PREFECT_API_URL" in lines[0]
+    assert not (config / "data" / "newsradar.duckdb").exists()

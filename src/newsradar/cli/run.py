@@ -14,6 +14,7 @@ from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
 from newsradar.prefect_env import configure_prefect, quiet_engine_errors
 from newsradar.progress import pass_progress
+from newsradar.server import require_configured_server
 
 __all__ = ["print_summary", "run"]
 
@@ -65,6 +66,7 @@ def run(
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
     compiled_matcher(cfg)
     configure_prefect(verbose=verbose)
+    require_configured_server()  # a PREFECT_API_URL pointing nowhere: one line, exit 1
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
     if not verbose:
