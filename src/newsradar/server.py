@@ -31,7 +31,14 @@ import httpx
 
 from newsradar.errors import NewsradarError
 
-__all__ = ["LocalServer", "ServerStartError", "local_prefect_server", "server_is_healthy"]
+__all__ = [
+    "LocalServer",
+    "ServerStartError",
+    "local_prefect_server",
+    "require_configured_server",
+    "server_is_healthy",
+    "tie_temporary_server",
+]
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -60,6 +67,24 @@ def server_is_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
     return response.status_code == 200
 
 
+def require_configured_server(timeout: float = 10.0) -> str | None:
+    """The API URL in ``PREFECT_API_URL`` once a server answers there (None when unset).
+
+    Prefect's own failure to reach it is a traceback from deep inside a flow run; this says
+    which setting is wrong and how to fix it before anything starts.
+    """
+    api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    if not api_url:
+        return None
+    if not server_is_healthy(api_url, timeout=timeout):
+        raise ServerStartError(
+            f"no Prefect server answers at PREFECT_API_URL={api_url}; start it "
+            "(prefect server start) or unset PREFECT_API_URL to let newsradar "
+            "start its own"
+        )
+    return api_url
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex((HOST, port)) == 0
@@ -68,6 +93,33 @@ def _port_in_use(port: int) -> bool:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def tie_temporary_server() -> None:
+    """Make the temporary Prefect server that ``newsradar run`` starts die with it.
+
+    Prefect stops that server at exit, but a pass killed outright (SIGKILL, the OOM killer,
+    cron's ``timeout -s KILL``) runs no exit handler and left a uvicorn process behind for
+    good, one per killed pass. Prefect looks its temporary server up by port in a registry
+    shared with subclasses, so registering this one first makes Prefect start and use it.
+    Call from the main thread (PR_SET_PDEATHSIG follows the thread that forks), before
+    anything talks to Prefect.
+    """
+    from types import SimpleNamespace
+    from unittest import mock
+
+    import prefect.server.api.server as prefect_server
+
+    def popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(*args, preexec_fn=_die_with_parent, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    class _TiedServer(prefect_server.SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen[bytes]:
+            shim = SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired)
+            with mock.patch.object(prefect_server, "subprocess", shim):
+                return super()._run_uvicorn_command()
+
+    _TiedServer().start()  # here, in the main thread, not in whichever thread asks first
 
 
 def _child_env(home: Path, port: int) -> dict[str, str]:

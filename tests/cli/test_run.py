@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from newsradar.cli.app import console
 from newsradar.cli.run import print_summary
+from newsradar.demo.__main__ import free_port
 from newsradar.pipeline import RunSummary
+from tests.conftest import write_config
+from tests.loopback import LoopbackHTTPServer, Response, wait_for
+from tests.sample_site import WATCHLIST
 
 
 def test_failed_feed_details_from_servers_are_never_read_as_markup() -> None:
@@ -23,3 +33,68 @@ def test_failed_feed_details_from_servers_are_never_read_as_markup() -> None:
     text = "".join(c for c in captured.get() if not c.isspace() and c != "│")
     assert "[red]png[/red]" in text and "[link=https://evil.example]" in text
     assert "[i]w[/i]" in text
+
+
+def test_prefect_api_url_pointing_nowhere_is_one_line_naming_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    nowhere = f"http://127.0.0.1:{free_port()}/api"
+    env = {**os.environ, "PREFECT_API_URL": nowhere, "PREFECT_HOME": str(tmp_path / "ph")}
+    done = subprocess.run(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1, done.stderr
+    assert len(lines) == 1, done.stderr
+    assert f"PREFECT_API_URL={nowhere}" in lines[0]
+    assert "unset PREFECT_API_URL" in lines[0]
+    assert not (config / "data" / "newsradar.duckdb").exists()
+
+
+def _children(pid: int) -> list[tuple[int, bytes]]:
+    """(pid, argv) of the live children of ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            argv = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append((int(entry.name), argv))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_temporary_prefect_server_dies_with_a_pass_killed_outright(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    # The feed never answers in time, so the pass is still running when it is killed.
+    http_server.route("/feed.xml", handler=lambda _req: time.sleep(8) or Response(200, b""))
+    feeds = f'[[feed]]\nname = "slow"\nurl = "{http_server.url("/feed.xml")}"\n'
+    config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "ph")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    servers: list[int] = []
+    try:
+        assert wait_for(
+            lambda: (
+                bool(servers.extend(p for p, argv in _children(run.pid) if b"uvicorn" in argv))
+                or bool(servers)
+            ),
+            timeout=120,
+        )
+    finally:
+        run.kill()
+        run.wait()
+    assert wait_for(lambda: not any(_alive(pid) for pid in servers), timeout=30), servers

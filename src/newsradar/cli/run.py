@@ -14,6 +14,7 @@ from newsradar.config import load_config
 from newsradar.pipeline import RunSummary, compiled_matcher
 from newsradar.prefect_env import configure_prefect, quiet_engine_errors
 from newsradar.progress import pass_progress
+from newsradar.server import require_configured_server, tie_temporary_server
 
 __all__ = ["print_summary", "run"]
 
@@ -65,6 +66,8 @@ def run(
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
     compiled_matcher(cfg)
     configure_prefect(verbose=verbose)
+    if require_configured_server() is None:  # a PREFECT_API_URL pointing nowhere: exit 1
+        tie_temporary_server()  # Prefect starts it; it must not outlive a killed pass
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
     if not verbose:

@@ -16,7 +16,7 @@ from newsradar.config import load_config
 from newsradar.pipeline import compiled_matcher
 from newsradar.prefect_env import configure_prefect
 from newsradar.schedules import schedules_of
-from newsradar.server import ServerStartError, local_prefect_server, server_is_healthy
+from newsradar.server import local_prefect_server, require_configured_server
 
 __all__ = ["serve"]
 
@@ -71,14 +71,7 @@ def serve(
                 os.environ["PREFECT_API_URL"] = server.api_url
                 console.print(f"Prefect UI: {server.url} (server log: {server.log_path})")
             else:
-                api_url = os.environ["PREFECT_API_URL"].rstrip("/")
-                if not server_is_healthy(api_url, timeout=10):
-                    raise ServerStartError(
-                        f"no Prefect server answers at PREFECT_API_URL={api_url}; start it "
-                        "(prefect server start) or unset PREFECT_API_URL to let newsradar "
-                        "start its own"
-                    )
-                console.print(f"Using the Prefect server at {api_url}")
+                console.print(f"Using the Prefect server at {require_configured_server()}")
             # Imported late: Prefect reads its settings (PREFECT_API_URL) on import.
             from flows.deployments import serve_deployments
 
