@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.feeds import html_to_text, parse_feed
 from newsradar.models import ParsedFeed
-from tests.loopback import LoopbackHTTPServer, wait_for
+from tests.loopback import LoopbackHTTPServer
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 RSS_HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
@@ -382,40 +380,3 @@ def test_json_feed_is_parsed() -> None:
 def test_broken_json_feed_is_a_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError, match="is not a valid JSON Feed"):
         parse(body, {"content-type": "application/feed+json"})
-
-
-_PARSE_THEN_HANG = """
-import multiprocessing, sys, time
-from newsradar.feeds import parse_feed
-feed = b"<rss version='2.0'><channel><item><guid>g</guid><title>x</title></item></channel></rss>"
-parse_feed("f", feed, headers={}, base_url="http://127.0.0.1/", max_entries=10)
-print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
-time.sleep(600)
-"""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def test_parser_workers_die_with_a_pass_killed_outright() -> None:
-    # SIGKILL (an OOM kill, cron's `timeout -s KILL`) runs no atexit: the workers must notice
-    # on their own, or every killed pass leaves two processes behind for good.
-    parent = subprocess.Popen(
-        [sys.executable, "-c", _PARSE_THEN_HANG], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert parent.stdout is not None
-        workers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert workers and all(_alive(pid) for pid in workers)
-    finally:
-        parent.kill()
-        parent.wait()
-        # Not communicate(): a surviving worker holds the pipe open, which would hang it.
-        assert parent.stdout is not None
-        parent.stdout.close()
-    assert wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=30), workers

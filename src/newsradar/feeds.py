@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -314,24 +313,6 @@ def _start_worker(parent: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     except (ImportError, ValueError, OSError):  # not on this platform: the time limit remains
         pass
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-
-
-def _start_worker(parent: int) -> None:
-    """Cap the worker's memory and end it when the pass that started it is gone.
-
-    A pass killed outright (SIGKILL, the OOM killer) runs no atexit, and an idle worker
-    blocks on its job queue for good; it polls its parent PID instead of relying on
-    PR_SET_PDEATHSIG, which fires when the *thread* that started it ends.
-    """
-    _limit_memory()
-    # The parent's PID comes from the parent: it may already be gone when this runs.
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 
 
 def _ready() -> bool:

@@ -105,17 +105,31 @@ def tie_temporary_server() -> None:
     Call from the main thread (PR_SET_PDEATHSIG follows the thread that forks), before
     anything talks to Prefect.
     """
-    from types import SimpleNamespace
+    from types import ModuleType
     from unittest import mock
 
     import prefect.server.api.server as prefect_server
 
+    base = getattr(prefect_server, "SubprocessASGIServer", None)
+    if not (
+        isinstance(base, type)
+        and callable(getattr(base, "_run_uvicorn_command", None))
+        and getattr(prefect_server, "subprocess", None) is subprocess
+    ):
+        # Another Prefect than the one this was written against (3.9): let Prefect start
+        # its server its own way. A pass killed outright may then leave it running.
+        return
+
     def popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
         return subprocess.Popen(*args, preexec_fn=_die_with_parent, **kwargs)  # type: ignore[call-overload, no-any-return]
 
+    # The subprocess module as Prefect's server module sees it, but for Popen.
+    shim = ModuleType("subprocess")
+    shim.__dict__.update(vars(subprocess))
+    shim.Popen = popen  # type: ignore[attr-defined]
+
     class _TiedServer(prefect_server.SubprocessASGIServer):
         def _run_uvicorn_command(self) -> subprocess.Popen[bytes]:
-            shim = SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired)
             with mock.patch.object(prefect_server, "subprocess", shim):
                 return super()._run_uvicorn_command()
 
