@@ -66,9 +66,10 @@ def run(
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
     compiled_matcher(cfg)
     configure_prefect(verbose=verbose)
+    from flows.ingest import ingest  # imported late: Prefect reads its settings on import
+
     if require_configured_server() is None:  # a PREFECT_API_URL pointing nowhere: exit 1
         tie_temporary_server()  # Prefect starts it; it must not outlive a killed pass
-    from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
     if not verbose:
         quiet_engine_errors()
