@@ -165,7 +165,8 @@ def _title(element: Mapping[str, Any]) -> str:
     return title
 
 
-def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
+def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> tuple[str, str]:
+    """The item's absolute http(s) link and its canonical form; ("", "") for none."""
     link = _clean(str(entry.get("link") or ""), 4_000)
     try:
         link = urljoin(base_url, link) if link and base_url else link
@@ -174,8 +175,8 @@ def _link(entry: Mapping[str, Any], base_url: str, flags: list[str]) -> str:
         canonical = ""
     if link and (not canonical or not re.match(r"^https?://", link, re.I)):
         flags.append("unsafe_link")  # javascript:, data:, file: ... never fetched
-        return ""
-    return link
+        return "", ""
+    return link, canonical
 
 
 def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> FeedEntry:
@@ -184,7 +185,7 @@ def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> F
     summary_html = str(raw.get("summary") or "")
     if not summary_html and raw.get("content"):
         summary_html = str(raw["content"][0].get("value") or "")
-    link = _link(raw, base_url, flags)
+    link, canonical = _link(raw, base_url, flags)
     guid = _clean(str(raw.get("id") or ""), 2_000)
     summary = html_to_text(summary_html)
     if not guid:
@@ -196,7 +197,7 @@ def _entry(feed_id: str, raw: dict[str, Any], base_url: str, now: datetime) -> F
         feed_id=feed_id,
         guid=guid,
         url=link,
-        canonical_url=canonical_url(link) if link else "",
+        canonical_url=canonical,
         title=title,
         summary=summary,
         author=author,
@@ -241,7 +242,7 @@ def _date_warnings(entries: list[FeedEntry]) -> list[str]:
     """One line per kind of impossible date, so the feed's events say what was changed."""
     problems = (
         ("_clamped", "dated in the future: clamped to now"),
-        ("_implausible", "dated before 1990: date dropped"),
+        ("_implausible", f"dated before {EARLIEST:%Y}: date dropped"),
         ("_invalid", "with an invalid date: date dropped"),
     )
     out = []
