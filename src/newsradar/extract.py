@@ -29,7 +29,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from newsradar.dates import parse_date, plausible, url_date
-from newsradar.magic import is_binary
+from newsradar.magic import detect_encoding, is_binary
 
 __all__ = ["ExtractedPage", "decode_html", "extract_page", "is_html"]
 
@@ -161,11 +161,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     if len(body) >= 512:  # a detector needs some text to be better than a guess
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(body[:200_000]).best()
-        if best is not None and best.encoding:
-            return body.decode(best.encoding, errors="replace")
+        encoding = detect_encoding(body)
+        if encoding:
+            return body.decode(encoding, errors="replace")
     # Undeclared, not UTF-8: the web's most common legacy encoding decodes every byte.
     return body.decode("cp1252", errors="replace")
 

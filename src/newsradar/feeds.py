@@ -35,6 +35,7 @@ from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
 from newsradar.jsonfeed import JsonFeedError, is_json_feed, parse_json_feed
 from newsradar.lifeline import exit_with_parent
+from newsradar.magic import detect_encoding
 from newsradar.models import FeedEntry, ParsedFeed
 
 __all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
@@ -129,13 +130,11 @@ def _guess_charset(body: bytes, headers: dict[str, str], warnings: list[str]) ->
         return headers
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body[:200_000]).best()
-    if best is None or not best.encoding:
+    encoding = detect_encoding(body)
+    if encoding is None:
         return headers
-    warnings.append(f"no declared encoding and not UTF-8: read as {best.encoding}")
-    return {**headers, "content-type": f"{ctype or 'application/xml'}; charset={best.encoding}"}
+    warnings.append(f"no declared encoding and not UTF-8: read as {encoding}")
+    return {**headers, "content-type": f"{ctype or 'application/xml'}; charset={encoding}"}
 
 
 def _date(value: struct_time | None, now: datetime, flags: list[str], name: str) -> datetime | None:

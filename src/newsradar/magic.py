@@ -1,7 +1,9 @@
-"""Bytes that are certainly not a feed or a page: the magic numbers of common binary files.
+"""What bytes are: certainly not a feed or a page (the magic numbers of common binary files),
+or text in an encoding nobody declared.
 
 The fetcher (deciding whether a response is a page) and the extractor (deciding whether to
-parse one) both ask :func:`is_binary`, so they agree on what is binary.
+parse one) both ask :func:`is_binary`, so they agree on what is binary; pages and feeds that
+declare no encoding and are not UTF-8 are read with :func:`detect_encoding`.
 
     >>> is_binary(b"%PDF-1.7 ..."), is_binary(b"BMW shares rose ...")
     (True, False)
@@ -9,7 +11,7 @@ parse one) both ask :func:`is_binary`, so they agree on what is binary.
 
 from __future__ import annotations
 
-__all__ = ["BINARY_MAGIC", "is_binary"]
+__all__ = ["BINARY_MAGIC", "detect_encoding", "is_binary"]
 
 # Only signatures that no text starts with: PDF, zip (docx, epub...), gzip, RAR, PNG, GIF, JPEG,
 # RIFF (WAV, AVI, WebP), ICO, MP3 with an ID3 tag, ELF. Not BMP's "BM" ("BMW shares rose"):
@@ -32,3 +34,14 @@ BINARY_MAGIC = (
 def is_binary(body: bytes) -> bool:
     """True when ``body``, after any leading whitespace, starts with a binary signature."""
     return body[:64].lstrip()[:8].startswith(BINARY_MAGIC)
+
+
+def detect_encoding(body: bytes) -> str | None:
+    """The encoding a detector (charset_normalizer) reads ``body`` in; None when it cannot tell.
+
+    For bytes that declare no encoding and are not UTF-8; the first 200 KB are enough.
+    """
+    from charset_normalizer import from_bytes  # imported when needed: rarely
+
+    best = from_bytes(body[:200_000]).best()
+    return best.encoding if best is not None and best.encoding else None
