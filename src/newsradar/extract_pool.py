@@ -40,6 +40,7 @@ from typing import Any
 from newsradar.config import ExtractSettings
 from newsradar.errors import ExtractError
 from newsradar.extract import ExtractedPage, extract_page
+from newsradar.lifeline import signal_when_parent_dies
 
 __all__ = ["ExtractJob", "ExtractorPool", "worker_count"]
 
@@ -95,12 +96,7 @@ def _die_with_parent() -> None:
         except OSError:
             pass
         server._forkserver_alive_fd = None  # type: ignore[union-attr]
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
+    if not signal_when_parent_dies(signal.SIGKILL):  # pragma: no cover - not Linux
         return
     if os.getppid() == 1:  # the forkserver was gone before we asked
         os._exit(1)

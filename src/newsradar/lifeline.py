@@ -1,4 +1,9 @@
-"""Worker processes that end when the process that started them is gone, even by SIGKILL.
+"""Child processes that end when the process that started them is gone, even by SIGKILL.
+
+Two ways, for two kinds of child: :func:`signal_when_parent_dies` (Linux's
+``PR_SET_PDEATHSIG``) for a process started from a known thread, like the forkserver's
+extraction workers or a server started with ``preexec_fn``; :func:`exit_with_parent` for the
+workers of a process pool.
 
 A worker of a ``spawn`` process pool holds the write ends of its own queues, so it never reads
 end-of-file when its parent dies: a pass killed by the OOM killer or by cron's timeout would
@@ -7,14 +12,33 @@ leave its pool waiting forever, one more set after every such pass. Linux's
 started the worker ends, and a pool is started from whichever thread first submits to it.
 
     >>> ProcessPoolExecutor(initializer=exit_with_parent, initargs=(os.getpid(),))
+    >>> subprocess.Popen(args, preexec_fn=lambda: signal_when_parent_dies(signal.SIGTERM))
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import threading
 
-__all__ = ["exit_with_parent"]
+__all__ = ["exit_with_parent", "signal_when_parent_dies"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def signal_when_parent_dies(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when the thread that started it ends.
+
+    False where that cannot be asked (not Linux).
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover - not Linux
+        return False
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        return False
+    return True
 
 
 def exit_with_parent(parent: int, poll: float = 0.5) -> None:

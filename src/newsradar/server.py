@@ -15,7 +15,6 @@ so even a SIGKILLed ``newsradar serve`` leaves no server behind.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -30,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from newsradar.errors import NewsradarError
+from newsradar.lifeline import signal_when_parent_dies
 
 __all__ = [
     "LocalServer",
@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
-_PR_SET_PDEATHSIG = 1
 
 
 class ServerStartError(NewsradarError):
@@ -91,8 +90,7 @@ def _port_in_use(port: int) -> bool:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal_when_parent_dies(signal.SIGTERM)
 
 
 def tie_temporary_server() -> None:
