@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from newsradar.errors import ExtractError
 from newsradar.extract import ExtractedPage
 from newsradar.extract_pool import ExtractJob, ExtractorPool, worker_count
 from tests.extract_hooks import misbehaving_extract
+from tests.processes import all_gone
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ARTICLE = (PAGES / "article-jsonld.html").read_bytes()
@@ -222,13 +222,4 @@ def test_workers_die_with_a_killed_pass() -> None:
         assert len(pids) == 2
         time.sleep(1.0)  # let both workers take their hung page
         proc.kill()
-    deadline = time.monotonic() + 20
-    alive = set(pids)
-    while alive and time.monotonic() < deadline:
-        for pid in list(alive):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                alive.discard(pid)
-        time.sleep(0.1)
-    assert alive == set()
+    assert all_gone(pids, timeout=20)

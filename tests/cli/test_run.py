@@ -14,6 +14,7 @@ from newsradar.demo.__main__ import free_port
 from newsradar.pipeline import RunSummary
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, Response, wait_for
+from tests.processes import all_gone
 from tests.sample_site import WATCHLIST
 
 
@@ -65,13 +66,6 @@ def _children(pid: int) -> list[tuple[int, bytes]]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_the_temporary_prefect_server_dies_with_a_pass_killed_outright(
     tmp_path: Path, http_server: LoopbackHTTPServer
 ) -> None:
@@ -97,4 +91,4 @@ def test_the_temporary_prefect_server_dies_with_a_pass_killed_outright(
     finally:
         run.kill()
         run.wait()
-    assert wait_for(lambda: not any(_alive(pid) for pid in servers), timeout=30), servers
+    assert all_gone(servers, timeout=30), servers
