@@ -34,6 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from newsradar import native
+
 __all__ = ["StageResult", "discover", "machine", "main", "render", "run_stage"]
 
 BENCH = Path(__file__).resolve().parent
@@ -41,7 +43,9 @@ REPO = BENCH.parent
 # Stages in this order, then any other stage alphabetically; the pipeline (the longest) last.
 ORDER = ("matching", "fetching", "storage", "extraction")
 LAST = ("pipeline",)
-PACKAGES = ("prefect", "httpx", "feedparser", "trafilatura", "duckdb", "pyahocorasick", "hyperscan")
+PACKAGES = (
+    "prefect", "httpx", "feedparser", "trafilatura", "duckdb", "pyahocorasick", "hyperscan", "mypy",
+)  # fmt: skip
 COLUMNS = (
     "stage", "measure", "newsradar", "baseline_name", "baseline", "ratio", "unit", "target",
     "met", "notes",
@@ -226,6 +230,7 @@ def machine() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "os": platform.platform(),
         "packages": versions,
+        "matching_engine": native.status,
         "commit": _git("rev-parse", "--short", "HEAD"),
         "branch": _git("rev-parse", "--abbrev-ref", "HEAD"),
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -285,6 +290,7 @@ def render(report: dict[str, Any]) -> str:
         f"| memory | {m['memory_gib']} GiB |",
         f"| Python | {m['python']} |",
         f"| OS | {m['os']} |",
+        f"| matching engine | {m.get('matching_engine', '–')} (`newsradar version`) |",
         f"| corpus | {m.get('shared', '–')} |",
         f"| load average (1, 5, 15 min) | {loads} |",
         "| packages | " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + " |",
