@@ -26,6 +26,11 @@ from tests.sample_site import WATCHLIST
         ("15m", ScheduleSpec(None, timedelta(minutes=15), "UTC")),
         ("1h", ScheduleSpec(None, timedelta(hours=1), "UTC")),
         ("2D", ScheduleSpec(None, timedelta(days=2), "UTC")),
+        # The edges of every field, names, Sunday as 7, a range that wraps around.
+        ("59 23 31 12 7", ScheduleSpec("59 23 31 12 7", None, "UTC")),
+        ("0 0 1 1 0", ScheduleSpec("0 0 1 1 0", None, "UTC")),
+        ("0 0 * jan-mar sun,sat", ScheduleSpec("0 0 * jan-mar sun,sat", None, "UTC")),
+        ("0-59/5 * * * fri-mon", ScheduleSpec("0-59/5 * * * fri-mon", None, "UTC")),
     ],
 )
 def test_cron_lines_and_intervals_are_accepted(text: str, expected: ScheduleSpec) -> None:
@@ -41,6 +46,18 @@ def test_cron_lines_and_intervals_are_accepted(text: str, expected: ScheduleSpec
         ("H * * * *", "neither a 5-field cron line"),
         ("30s", "shorter than a minute"),
         ("", "neither a 5-field cron line"),
+        # Well formed, but a value no clock ever shows: Prefect would refuse it only after
+        # `serve` had started its server.
+        ("99 * * * *", "minute 99 is out of range 0-59"),
+        ("0 24 * * *", "hour 24 is out of range 0-23"),
+        ("0 0 0 * *", "day of month 0 is out of range 1-31"),
+        ("0 0 32 * *", "day of month 32 is out of range 1-31"),
+        ("0 0 * 13 *", "month 13 is out of range 1-12"),
+        ("0 0 * * 8", "day of week 8 is out of range 0-7"),
+        ("0 0-60 * * *", "hour 60 is out of range 0-23"),
+        ("*/0 * * * *", "step of the minute field must be at least 1"),
+        ("0 0 * * jan", "'jan' is not a day of week \\(use 0-7; names are sun-sat\\)"),
+        ("0 0 mon * *", "'mon' is not a day of month \\(use 1-31\\)"),
     ],
 )
 def test_bad_schedules_name_the_key_and_the_fix(text: str, problem: str) -> None:

@@ -30,6 +30,17 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # One cron field: numbers, names (jan, mon), ranges, steps and lists; no random/hashed forms.
 _ATOM = r"(\*|([0-9]+|[a-z]{3})(-([0-9]+|[a-z]{3}))?)(/[0-9]+)?"
 _FIELD = re.compile(rf"^{_ATOM}(,{_ATOM})*$")
+_VALUE = re.compile(r"[0-9]+|[a-z]{3}")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# Per field: its name, the lowest and highest number, and its names (numbered from lowest).
+_RANGES = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),  # 0 and 7 are both Sunday
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,26 @@ def parse_schedule(
             f"{text!r} is neither a 5-field cron line like '*/15 * * * *' nor an interval "
             "like '15m' or '1h'",
         )
+    for field, (name, low, high, names) in zip(fields, _RANGES, strict=True):
+        if problem := _out_of_range(field.lower(), name, low, high, names):
+            raise ConfigError(file, key, f"{text!r}: {problem}")
     return ScheduleSpec(" ".join(fields), None, timezone)
+
+
+def _out_of_range(field: str, name: str, low: int, high: int, names: tuple[str, ...]) -> str:
+    """What is wrong with one cron field's values and steps ("" when nothing)."""
+    for atom in field.split(","):
+        _, _, step = atom.partition("/")
+        if step and int(step) == 0:
+            return f"the step of the {name} field must be at least 1, not 0"
+        for value in _VALUE.findall(atom.partition("/")[0]):
+            if value.isdigit():
+                if not low <= int(value) <= high:
+                    return f"{name} {value} is out of range {low}-{high}"
+            elif value not in names:
+                known = f"; names are {names[0]}-{names[-1]}" if names else ""
+                return f"{value!r} is not a {name} (use {low}-{high}{known})"
+    return ""
 
 
 def schedules_of(config: Config) -> dict[str, ScheduleSpec]:
