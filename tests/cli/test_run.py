@@ -52,6 +52,25 @@ def test_prefect_api_url_pointing_nowhere_is_one_line_naming_it(tmp_path: Path) 
     assert not (config / "data" / "newsradar.duckdb").exists()
 
 
+def test_output_to_a_pipe_or_cron_mail_is_never_wrapped_mid_line(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    # Not a terminal: Rich would cut sentences and URLs at 80 columns (grep finds neither).
+    path = "/feeds/" + "a-rather-long-section-name/" * 4 + "rss.xml"
+    feeds = f'[[feed]]\nname = "long"\nurl = "{http_server.url(path)}"\n'
+    config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env["PREFECT_HOME"] = str(tmp_path / "ph")
+    done = subprocess.run(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("Pass ") and line.endswith("0 articles stored.") for line in lines)
+    assert any(http_server.url(path) in line and "http_4xx" in line for line in lines), lines
+
+
 def _children(pid: int) -> list[tuple[int, bytes]]:
     """(pid, argv) of the live children of ``pid``."""
     found = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +21,19 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-console = Console()
-console_err = Console(stderr=True)
+
+def _console(stream: object, *, stderr: bool = False) -> Console:
+    """A terminal gets Rich's defaults. Output to cron mail or a log file is never wrapped:
+    Rich would cut sentences and URLs at 80 columns there, and grep would find neither."""
+    isatty = getattr(stream, "isatty", None)
+    if (callable(isatty) and isatty()) or "COLUMNS" in os.environ:
+        return Console(stderr=stderr)
+    # Tables are only as wide as their content: this width is never filled, only never hit.
+    return Console(stderr=stderr, soft_wrap=True, width=10_000)
+
+
+console = _console(sys.stdout)
+console_err = _console(sys.stderr, stderr=True)
 
 ConfigDir = Annotated[
     Path,
