@@ -31,6 +31,7 @@ import duckdb
 import newsradar.alerts  # noqa: F401
 from newsradar.models import Article, Mention
 from newsradar.store import open_writer
+from newsradar.store.alerts import AlertRow
 from newsradar.store.reader import query_session
 from newsradar.store.writer import MatchRow, write_batch
 
@@ -103,6 +104,19 @@ def generate(con: duckdb.DuckDBPyConnection, articles: int, now: dt.datetime) ->
         """,
         {"n": articles, "k": MATCHES_PER_ARTICLE, "w": WATCHES},
     )
+    # The outbox after a year: one sent alert per article, to one of three desks.
+    con.execute(
+        """
+        INSERT INTO alerts (id, recipient, watch_id, story_id, article_id, kind, status,
+                            attempts, created_at, sent_at)
+        SELECT substr(md5('alert' || i), 1, 20), 'desk-' || (i % 3) || '@example.org',
+               'watch-' || (hash(i) % $w), substr(md5('article' || (i - i % 3)), 1, 20),
+               substr(md5('article' || i), 1, 20), 'match', 'sent', 1, getvariable('now'),
+               getvariable('now')
+        FROM range($n) AS t(i)
+        """,
+        {"n": articles, "w": WATCHES},
+    )
 
 
 def batch(size: int, now: dt.datetime, tag: str) -> tuple[list[Article], list[MatchRow]]:
@@ -169,9 +183,17 @@ def _write(
     matches: list[MatchRow],
     now: dt.datetime,
 ) -> None:
+    # One alert per story, as a pass queues them for a desk.
+    alerts = [
+        AlertRow(
+            f"alert-{a.story_id}", "desk-0@example.org", "nato", a.story_id, a.id, "match", now
+        )
+        for a in articles
+        if a.id == a.story_id
+    ]
     write_batch(
-        con, run_id="bench", articles=articles, matches=matches, polls=[], alerts=[], events=[],
-        now=now,
+        con, run_id="bench", articles=articles, matches=matches, polls=[], alerts=alerts,
+        events=[], now=now,
     )  # fmt: skip
 
 
@@ -222,7 +244,10 @@ def run(quick: bool) -> list[dict]:
     n_articles = 50_000 if quick else 1_000_000
     sample = 20 if quick else 100
     now = dt.datetime.now(dt.UTC)
-    size = f"{n_articles:,} articles / {n_articles * MATCHES_PER_ARTICLE:,} matches"
+    size = (
+        f"{n_articles:,} articles / {n_articles * MATCHES_PER_ARTICLE:,} matches / "
+        f"{n_articles:,} alerts"
+    )
     with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as tmp:
         db = Path(tmp) / "bench.duckdb"
         with open_writer(db) as con:
@@ -248,8 +273,9 @@ def run(quick: bool) -> list[dict]:
 
         rows = [
             _row(
-                f"write {BATCH:,} articles + {BATCH * MATCHES_PER_ARTICLE:,} matches, one "
-                f"transaction (s, best of {len(inserts)}, lower is better)",
+                f"write {BATCH:,} articles + {BATCH * MATCHES_PER_ARTICLE:,} matches + "
+                f"{-(-BATCH // 3):,} alerts, one transaction "
+                f"(s, best of {len(inserts)}, lower is better)",
                 insert,
                 "< 2 s",
                 2.0,

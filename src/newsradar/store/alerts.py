@@ -137,7 +137,9 @@ def queue_alerts(con: duckdb.DuckDBPyConnection, rows: Sequence[AlertRow]) -> in
             WHERE a.recipient = new.recipient AND a.watch_id = new.watch_id
               AND a.story_id = new.story_id
         )
-        ON CONFLICT DO NOTHING
+        -- A replayed id (deterministic, see AlertRow.id). Named: DuckDB checks a target-less
+        -- ON CONFLICT row by row against every unique index, 5 ms a row on 1M alerts.
+        ON CONFLICT (id) DO NOTHING
         RETURNING id
         """,
         [
