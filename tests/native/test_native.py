@@ -26,6 +26,8 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     (tmp_path / "src" / "pkg" / "used.py").write_text("Y = 2\n")
     where = tmp_path / "build"
     (where / "newsradar").mkdir(parents=True)
+    for module in native.modules(where):
+        module.write_bytes(b"")
     record = native.sources(["pkg/hot.py", "pkg/used.py"], tmp_path / "src")
     (where / native.RECORD).write_text(json.dumps(record))
     return tmp_path / "src" / "pkg", where
@@ -73,6 +75,15 @@ def test_a_missing_or_damaged_record_means_pure_python(
     assert path == [str(package)]
 
 
+def test_a_build_missing_a_module_is_not_used_at_all(tree: tuple[Path, Path]) -> None:
+    # Half compiled, half pure would give two classes of one name: all or nothing.
+    package, where = tree
+    native.modules(where)[1].unlink()
+    path = [str(package)]
+    assert native.activate(path, where) == "pure Python (not compiled: run `make install`)"
+    assert path == [str(package)]
+
+
 def test_the_switch_turns_a_current_build_off(
     tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,6 +101,8 @@ def test_the_record_covers_every_newsradar_module_the_hot_path_imports() -> None
     assert "newsradar/query.py" in files  # through newsradar.compiler
     assert "newsradar/errors.py" in files  # through newsradar.config
     assert not any(f.startswith("newsradar/cli/") for f in files)
+    # Imported inside config's validators only: never reached from compiled code.
+    assert "newsradar/alerts/message.py" not in files
     assert all((SOURCES / f).is_file() for f in files)
 
 

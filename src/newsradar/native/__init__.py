@@ -20,9 +20,20 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-__all__ = ["DISABLE", "MODULES", "RECORD", "activate", "build_dir", "recorded", "sources", "status"]
+__all__ = [
+    "DISABLE",
+    "MODULES",
+    "RECORD",
+    "activate",
+    "build_dir",
+    "modules",
+    "recorded",
+    "sources",
+    "status",
+]
 
 MODULES = (
     "newsradar.scanner",
@@ -55,7 +66,8 @@ def activate(path: list[str], where: Path | None = None) -> str:
     where = build_dir() if where is None else where
     if os.environ.get(DISABLE):
         status = f"pure Python ({DISABLE} is set)"
-    elif (record := recorded(where)) is None:
+    elif (record := recorded(where)) is None or not all(map(Path.is_file, modules(where))):
+        # A partial build would mix compiled and pure classes of one name: all or nothing.
         status = "pure Python (not compiled: run `make install`)"
     elif record != sources(record, Path(path[-1]).parent):
         status = "pure Python (sources changed since the last build: run `make install`)"
@@ -63,6 +75,12 @@ def activate(path: list[str], where: Path | None = None) -> str:
         path.insert(0, str(where / "newsradar"))
         status = "compiled with mypyc"
     return status
+
+
+def modules(where: Path) -> list[Path]:
+    """The extension files a complete build in ``where`` has: each module and their runtime."""
+    names = [m.rpartition(".")[2] for m in (*MODULES, GROUP + "__mypyc")]
+    return [where / "newsradar" / f"{name}{EXTENSION_SUFFIXES[0]}" for name in names]
 
 
 def sources(names: Iterable[str], root: Path) -> dict[str, str]:

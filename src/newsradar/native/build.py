@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from newsradar.native import GROUP, MODULES, RECORD, build_dir, recorded, sources
@@ -21,7 +20,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 
 def closure(root: Path, modules: Iterable[str]) -> list[str]:
-    """The source files of ``modules`` and of every newsradar module they import, transitively."""
+    """The source files of ``modules`` and of every newsradar module they import, transitively
+    (at import time: the code the compiled modules were type-checked against)."""
     pending, seen = list(modules), set[str]()
     while pending:
         module = pending.pop()
@@ -29,17 +29,27 @@ def closure(root: Path, modules: Iterable[str]) -> list[str]:
             continue
         seen.add(module)
         file = _source(root, module)
-        for node in ast.walk(ast.parse(file.read_bytes(), str(file))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        for node in _imports(ast.parse(file.read_bytes(), str(file))):
+            if isinstance(node, ast.ImportFrom):
+                if not node.module or node.level:
+                    continue
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
             else:
-                continue
+                names = [a.name for a in node.names]
             pending += [
                 n for n in names if n.startswith("newsradar.") and _source(root, n).is_file()
             ]
     return sorted(_source(root, m).relative_to(root).as_posix() for m in seen)
+
+
+def _imports(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports a module runs when it is imported: not those inside functions, which the
+    compiled code never reaches (config's validators import the mail modules, for one)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child
+        elif not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield from _imports(child)
 
 
 def _source(root: Path, module: str) -> Path:
@@ -72,7 +82,9 @@ def build(where: Path | None = None) -> bool:
             )
             return False
         (lib / RECORD).write_text(json.dumps(wanted, indent=1), encoding="utf-8")
-        shutil.rmtree(where, ignore_errors=True)
+        # Swapped in by renames, so a process starting meanwhile sees one whole build or none.
+        if where.exists():
+            where.rename(Path(tmp, "old"))
         try:
             lib.rename(where)
         except OSError as exc:  # another build finished first: it compiled the same sources
