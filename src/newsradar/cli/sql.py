@@ -18,7 +18,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
-from newsradar.cli.app import ConfigDir, app, console
+from newsradar.cli.app import ConfigDir, app, console, refuse_database_output
 from newsradar.config import load_config
 from newsradar.store.reader import QueryResult, query_session
 
@@ -141,6 +141,8 @@ def sql(
     if fmt is Format.table and output is not None:
         raise typer.BadParameter("use --format csv, json or parquet with --output")
     database = cfg.storage.database
+    if output is not None:
+        refuse_database_output(database, output)
     with query_session(
         database,
         timeout=timeout,
