@@ -213,3 +213,24 @@ def test_output_onto_the_database_is_refused_and_the_database_survives(
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (5,)
         wal_rows = con.execute("SELECT count(*) FROM events WHERE message = 'in the wal'")
         assert wal_rows.fetchone() == (1,)
+
+
+def test_json_lines_for_maps_keyed_by_dates_numbers_and_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """histogram() of a date column is a MAP keyed by dates: JSON keys are text, never a crash."""
+    cfg = configure(tmp_path)
+    query = (
+        "SELECT histogram(CAST(published_at AS DATE)) AS per_day,"
+        " MAP {1.5::DECIMAL(3, 1): 'a'} AS dec, MAP {'nan'::DOUBLE: 1} AS nan,"
+        " MAP {2: 'two'} AS num FROM articles WHERE published_at IS NOT NULL"
+    )
+    assert main(["sql", "--config", str(cfg), "--format", "json", query]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["per_day"] and all(
+        isinstance(day, str) and len(day) == 10 for day in record["per_day"]
+    )
+    assert sum(record["per_day"].values()) == 4
+    assert record["dec"] == {"1.5": "a"}
+    assert record["nan"] == {"nan": 1}
+    assert record["num"] == {"2": "two"}

@@ -65,6 +65,19 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _key(key: Any) -> Any:
+    """A MAP's key as a JSON object key: JSON keys are text, and ``json`` refuses dates, decimals
+    and NaN as keys (``histogram()`` of a date column is keyed by dates)."""
+    if key is None or isinstance(key, str | int | bool):
+        return key
+    if isinstance(key, float) and math.isfinite(key):
+        return key
+    try:
+        return str(_jsonable(key))
+    except TypeError:
+        return str(key)
+
+
 def _finite(value: Any) -> Any:
     """NaN and infinities as None: JSON has no such numbers, and JSON Lines readers refuse them."""
     if isinstance(value, float):
@@ -72,7 +85,7 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_key(k): _finite(v) for k, v in value.items()}
     return value
 
 
