@@ -22,7 +22,7 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import is_transient
 from newsradar.identity import article_id
-from newsradar.maintenance import close_interrupted
+from newsradar.maintenance import close_interrupted, record_failure
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
 from newsradar.runlock import pass_lock
@@ -150,12 +150,18 @@ def ingest(config_dir: str = "config") -> pipeline.RunSummary:
     config = load_config(Path(config_dir))
     with pass_lock(config.storage.database):
         ctx = begin_pass(config)
-        polled = poll_feeds(config, ctx)
-        stored = store_entries(config, ctx, _opaque(polled))
-        started = time.monotonic()
-        delivered = deliver_alerts(config)
-        summary = finish_pass(
-            config, ctx, _opaque(polled), stored, delivered, time.monotonic() - started
-        )
+        try:
+            polled = poll_feeds(config, ctx)
+            stored = store_entries(config, ctx, _opaque(polled))
+            started = time.monotonic()
+            delivered = deliver_alerts(config)
+            summary = finish_pass(
+                config, ctx, _opaque(polled), stored, delivered, time.monotonic() - started
+            )
+        except Exception as exc:
+            # `runs` says why (a kill or a cancellation is not an Exception: the next pass
+            # marks those `interrupted`).
+            record_failure(config, ctx.run_id, exc)
+            raise
         report_pass(config, _opaque(polled), summary)
         return summary

@@ -6,10 +6,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from newsradar import pipeline
 from newsradar.config import load_config
-from newsradar.maintenance import close_interrupted, health_markdown, run_maintenance
+from newsradar.errors import StoreError, StoreLockedError
+from newsradar.maintenance import (
+    close_interrupted,
+    health_markdown,
+    record_failure,
+    run_maintenance,
+)
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST, serve_seed
@@ -58,3 +65,24 @@ def test_a_pass_that_never_finished_is_recorded_as_interrupted(tmp_path: Path) -
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
         row = con.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchone()
     assert row == ("interrupted", True)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (StoreError("cannot write database x: the disk refused the write"), "failed"),
+        (StoreLockedError("database x is locked by process 7; waited 60 s."), "locked"),
+    ],
+)
+def test_a_pass_that_stopped_on_an_error_is_recorded_with_its_reason(
+    tmp_path: Path, error: StoreError, status: str
+) -> None:
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    ctx = pipeline.begin_pass(config)
+
+    assert record_failure(config, ctx.run_id, error)
+    assert close_interrupted(config) == 0  # the next pass keeps the reason
+    assert not record_failure(config, ctx.run_id, error)  # only a running pass is recorded
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
+    assert row == (status, True, str(error))

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import duckdb
+
 from newsradar.config import Config
+from newsradar.errors import NewsradarError, StoreLockedError
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.monitor import md_escape
 from newsradar.store import open_writer
@@ -21,12 +24,19 @@ from newsradar.store.activity import (
     StoreActivity,
     checkpoint,
     close_interrupted_runs,
+    record_failed_run,
     store_activity,
 )
 from newsradar.store.feeds import load_feed_rows
 from newsradar.store.retention import prune
 
-__all__ = ["MaintenanceReport", "close_interrupted", "health_markdown", "run_maintenance"]
+__all__ = [
+    "MaintenanceReport",
+    "close_interrupted",
+    "health_markdown",
+    "record_failure",
+    "run_maintenance",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,24 @@ def close_interrupted(config: Config, *, now: datetime | None = None) -> int:
         return 0
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         return close_interrupted_runs(con, now or datetime.now(UTC))
+
+
+def record_failure(
+    config: Config, run_id: str, error: BaseException, *, now: datetime | None = None
+) -> bool:
+    """After a pass stopped on ``error``: record it in ``runs`` as ``locked`` (the database was
+    held) or ``failed``, with the error as the message. Best effort: when the database cannot be
+    written either, the next pass records the run as ``interrupted``. Returns whether it did."""
+    status = "locked" if isinstance(error, StoreLockedError) else "failed"
+    message = " ".join(str(error).split())[:1000] or type(error).__name__
+    try:
+        # Briefly: the pass is over, and a held database would only be waited for again.
+        with open_writer(
+            config.storage.database, lock_timeout=min(config.storage.lock_timeout, 5)
+        ) as con:
+            return record_failed_run(con, run_id, status, message, now or datetime.now(UTC))
+    except (NewsradarError, duckdb.Error):
+        return False
 
 
 def _when(at: datetime | None) -> str:

@@ -70,3 +70,15 @@ def test_parse_since(text: str, days: int) -> None:
 def test_parse_since_refuses(text: str) -> None:
     with pytest.raises(ValueError, match="14d|366d"):
         parse_since(text)
+
+
+def test_report_onto_the_database_is_refused_and_the_database_survives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_dir(tmp_path, days=3)
+    database = tmp_path / "trends.duckdb"
+    before = database.read_bytes()
+    assert main(["report", "--config", str(config), "--output", str(database)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--output" in err and "is the database" in err
+    assert database.read_bytes() == before

@@ -1,6 +1,8 @@
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -175,3 +177,60 @@ def test_json_lines_stay_json_for_nan_and_infinity(
         "l": [None, 0.5],
         "s": {"x": None},
     }
+
+
+def _leave_a_wal(database: Path) -> None:
+    """Commit a row and die before the checkpoint, as a killed pass does: a .wal is left."""
+    script = (
+        "import duckdb, os, signal, sys\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "con.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+        "con.execute(\"INSERT INTO events VALUES ('r', now(), 'store', 's', 'k', 'in the wal')\")\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(database)], check=False, timeout=60)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+@pytest.mark.parametrize("suffix", ["", ".wal"])
+def test_output_onto_the_database_is_refused_and_the_database_survives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, suffix: str
+) -> None:
+    """A read-only command must never truncate the database or its write-ahead log."""
+    cfg = configure(tmp_path)
+    database = cfg / "data" / "newsradar.duckdb"
+    _leave_a_wal(database)
+    target = database.with_name(database.name + suffix)
+    before = target.read_bytes()
+    # The same file, named the way an analyst might: through "..".
+    alias = cfg / "data" / ".." / "data" / target.name
+    code = main(["sql", "-c", str(cfg), "-f", fmt, "-o", str(alias), "SELECT 1 AS x"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "--output" in err and "is the database" in err
+    assert target.read_bytes() == before
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (5,)
+        wal_rows = con.execute("SELECT count(*) FROM events WHERE message = 'in the wal'")
+        assert wal_rows.fetchone() == (1,)
+
+
+def test_json_lines_for_maps_keyed_by_dates_numbers_and_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """histogram() of a date column is a MAP keyed by dates: JSON keys are text, never a crash."""
+    cfg = configure(tmp_path)
+    query = (
+        "SELECT histogram(CAST(published_at AS DATE)) AS per_day,"
+        " MAP {1.5::DECIMAL(3, 1): 'a'} AS dec, MAP {'nan'::DOUBLE: 1} AS nan,"
+        " MAP {2: 'two'} AS num FROM articles WHERE published_at IS NOT NULL"
+    )
+    assert main(["sql", "--config", str(cfg), "--format", "json", query]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["per_day"] and all(
+        isinstance(day, str) and len(day) == 10 for day in record["per_day"]
+    )
+    assert sum(record["per_day"].values()) == 4
+    assert record["dec"] == {"1.5": "a"}
+    assert record["nan"] == {"nan": 1}
+    assert record["num"] == {"2": "two"}

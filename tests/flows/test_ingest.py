@@ -8,8 +8,9 @@ import duckdb
 import pytest
 from flows.ingest import ingest, retry_transient
 
+from newsradar import pipeline
 from newsradar.config import load_config
-from newsradar.errors import RunLockedError
+from newsradar.errors import RunLockedError, StoreError
 from newsradar.runlock import run_lock
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
@@ -56,3 +57,20 @@ class _State:
 )
 def test_only_transient_errors_are_retried(exc: BaseException, retried: bool) -> None:
     assert retry_transient(None, None, _State(exc)) is retried
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_pass_that_fails_says_why_in_runs(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise StoreError("cannot write database x: the disk refused the write")
+
+    monkeypatch.setattr(pipeline, "store_entries", refused)
+    with pytest.raises(StoreError):
+        ingest(str(config_dir))
+
+    database = load_config(config_dir).storage.database
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
+    assert row == ("failed", True, "cannot write database x: the disk refused the write")

@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-__all__ = ["ConfigDir", "app", "console", "console_err"]
+from newsradar.store import is_database_file
+
+__all__ = ["ConfigDir", "app", "console", "console_err", "refuse_database_output"]
 
 app = typer.Typer(
     name="newsradar",
@@ -44,3 +46,13 @@ ConfigDir = Annotated[
         file_okay=False,
     ),
 ]
+
+
+def refuse_database_output(database: Path, output: Path) -> None:
+    """Usage error (exit 2) when ``--output`` names the database: writing it would wipe it."""
+    if is_database_file(database, output):
+        raise typer.BadParameter(
+            f"{output} is the database (or its log) of this configuration; writing it would "
+            "destroy the data. Choose another file.",
+            param_hint="--output",
+        )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from newsradar.cli.app import ConfigDir, app, console, console_err
+from newsradar.cli.app import ConfigDir, app, console, console_err, refuse_database_output
 from newsradar.config import load_config
 from newsradar.report import write_report
 
@@ -55,6 +55,7 @@ def report(
         console_err.print(f"[bold red]usage error:[/] --since {exc}", highlight=False)
         raise SystemExit(2) from None
     cfg = load_config(config)
+    refuse_database_output(cfg.storage.database, output)
     result = write_report(cfg, output, days=days, watch_ids=watch or ())
     spikes = sum(len(w.scan.spikes) for w in result.watches)
     console.print(

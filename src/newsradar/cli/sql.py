@@ -18,7 +18,7 @@ from typing import IO, Annotated, Any
 import typer
 from rich.table import Table
 
-from newsradar.cli.app import ConfigDir, app, console
+from newsradar.cli.app import ConfigDir, app, console, refuse_database_output
 from newsradar.config import load_config
 from newsradar.store.reader import QueryResult, query_session
 
@@ -65,6 +65,19 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _key(key: Any) -> Any:
+    """A MAP's key as a JSON object key: JSON keys are text, and ``json`` refuses dates, decimals
+    and NaN as keys (``histogram()`` of a date column is keyed by dates)."""
+    if key is None or isinstance(key, str | int | bool):
+        return key
+    if isinstance(key, float) and math.isfinite(key):
+        return key
+    try:
+        return str(_jsonable(key))
+    except TypeError:
+        return str(key)
+
+
 def _finite(value: Any) -> Any:
     """NaN and infinities as None: JSON has no such numbers, and JSON Lines readers refuse them."""
     if isinstance(value, float):
@@ -72,7 +85,7 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_key(k): _finite(v) for k, v in value.items()}
     return value
 
 
@@ -141,6 +154,8 @@ def sql(
     if fmt is Format.table and output is not None:
         raise typer.BadParameter("use --format csv, json or parquet with --output")
     database = cfg.storage.database
+    if output is not None:
+        refuse_database_output(database, output)
     with query_session(
         database,
         timeout=timeout,

@@ -7,7 +7,13 @@ from datetime import datetime
 
 import duckdb
 
-__all__ = ["StoreActivity", "checkpoint", "close_interrupted_runs", "store_activity"]
+__all__ = [
+    "StoreActivity",
+    "checkpoint",
+    "close_interrupted_runs",
+    "record_failed_run",
+    "store_activity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +46,16 @@ def close_interrupted_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> int
         [now],
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def record_failed_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str, now: datetime
+) -> bool:
+    """Mark a pass that stopped on an error as ``failed`` (or ``locked``) with the reason; a row
+    no longer ``running`` is left as it is. Returns whether the row was updated."""
+    row = con.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, message = ?"
+        " WHERE id = ? AND status = 'running'",
+        [status, now, message, run_id],
+    ).fetchone()
+    return bool(row and row[0])

@@ -20,11 +20,27 @@ import duckdb
 from newsradar.errors import StoreError, StoreLockedError
 from newsradar.store.schema import migrate
 
-__all__ = ["open_reader", "open_writer", "transaction"]
+__all__ = ["is_database_file", "open_reader", "open_writer", "transaction"]
 
 _LOCK_HINTS = ("Conflicting lock", "Could not set lock", "lock on file")
 # How DuckDB reports a write the file system refused (ENOSPC, EFBIG, EDQUOT).
 _NO_ROOM = re.compile(r"Could not write file|No space left|File too large|quota exceeded", re.I)
+
+
+def is_database_file(database: Path, path: Path) -> bool:
+    """True when ``path`` names the database or its write-ahead log, however it is spelled.
+
+    Commands that write a file the user names (query results, reports) check this first:
+    opening such a file for writing truncates it, and the whole database with it.
+    """
+    target = path.resolve()
+    for own in (database, database.with_name(database.name + ".wal")):
+        if target == own.resolve():
+            return True
+        with contextlib.suppress(OSError):  # a hard link or another mount of the same file
+            if target.exists() and own.exists() and target.samefile(own):
+                return True
+    return False
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
