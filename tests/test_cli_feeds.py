@@ -31,7 +31,7 @@ def test_feeds_table_is_worst_first_with_a_diagnosis(
     now = datetime.now(UTC)
     message = "http_4xx: u: answered 403 from a bot wall (Cloudflare)"
     with open_writer(cfg.storage.database) as con:
-        sync_feeds(con, cfg.feeds)
+        sync_feeds(con, cfg.feeds, datetime.now(UTC))
         save_polls(
             con,
             [

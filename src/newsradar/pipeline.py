@@ -168,7 +168,7 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         with transaction(con):
-            sync_feeds(con, config.feeds)
+            sync_feeds(con, config.feeds, now)
             sync_watches(con, watches, now)
             start_run(con, run_id, now)
         states = load_feed_states(con)

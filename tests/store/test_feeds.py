@@ -27,7 +27,7 @@ FEED = FeedConfig(name="f", url="https://x.org/feed")
 def _db(tmp_path: Path) -> Path:
     path = tmp_path / "n.duckdb"
     with open_writer(path) as con:
-        sync_feeds(con, [FEED])
+        sync_feeds(con, [FEED], NOW)
     return path
 
 
@@ -81,7 +81,7 @@ def test_stored_url_follows_two_consecutive_permanent_redirects(tmp_path: Path) 
     assert (state.url, state.redirect_candidate) == ("https://x.org/new", None)
     # Editing feeds.toml wins over a learned redirect.
     with open_writer(path) as con:
-        sync_feeds(con, [FeedConfig(name="f", url="https://y.org/rss")])
+        sync_feeds(con, [FeedConfig(name="f", url="https://y.org/rss")], NOW)
         assert load_feed_states(con)["f"].url == "https://y.org/rss"
 
 
@@ -100,3 +100,24 @@ def test_unknown_feeds_and_skips_are_ignored(tmp_path: Path) -> None:
     _save(path, FeedPoll("gone", NOW, "ok", 200), FeedPoll("f", NOW, "skipped"))
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT last_attempt_at FROM feeds").fetchall() == [(None,)]
+
+
+def test_a_feed_removed_from_the_configuration_leaves_the_health_report_until_it_returns(
+    tmp_path: Path,
+) -> None:
+    path = _db(tmp_path)
+    other = FeedConfig(name="g", url="https://y.org/feed")
+    later, latest = NOW + timedelta(days=1), NOW + timedelta(days=2)
+    with open_writer(path) as con:
+        sync_feeds(con, [FEED, other], NOW)
+        sync_feeds(con, [other], later)  # "f" left feeds.toml
+        assert [r.feed_id for r in load_feed_rows(con)] == ["g"]
+        kept = con.execute("SELECT id, removed_at FROM feeds ORDER BY id").fetchall()
+        assert kept == [("f", later), ("g", None)]  # its row and history stay
+        sync_feeds(con, [other], latest)  # still gone: removed when it left, not later
+        assert con.execute("SELECT removed_at FROM feeds WHERE id = 'f'").fetchone() == (later,)
+        sync_feeds(con, [FEED, other], latest)  # back
+        assert [r.feed_id for r in load_feed_rows(con)] == ["f", "g"]
+        assert con.execute(
+            "SELECT count(*) FROM feeds WHERE removed_at IS NOT NULL"
+        ).fetchone() == (0,)

@@ -26,9 +26,10 @@ __all__ = [
 ]
 
 
-def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig]) -> None:
+def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig], now: datetime) -> None:
     """Insert feeds new in feeds.toml; a changed configured URL replaces the polled one
-    (and forgets the old URL's validators, redirect candidate and failures)."""
+    (and forgets the old URL's validators, redirect candidate and failures). A feed no longer
+    in feeds.toml keeps its row, marked ``removed_at``, until it comes back."""
     for feed in feeds:
         con.execute(
             """
@@ -44,10 +45,16 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig]) -> N
                                           THEN NULL ELSE feeds.redirect_candidate END,
                 next_poll_at = CASE WHEN feeds.configured_url <> excluded.configured_url
                                     THEN NULL ELSE feeds.next_poll_at END,
-                configured_url = excluded.configured_url
+                configured_url = excluded.configured_url,
+                removed_at = NULL
             """,
             [feed.name, feed.url, feed.url, feed.title],
         )
+    con.execute(
+        "UPDATE feeds SET removed_at = ?"
+        " WHERE removed_at IS NULL AND id NOT IN (SELECT unnest(?::VARCHAR[]))",
+        [now, [feed.name for feed in feeds]],
+    )
 
 
 def load_feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
@@ -151,11 +158,12 @@ def save_polls(
 
 
 def load_feed_rows(con: duckdb.DuckDBPyConnection) -> list[FeedRow]:
-    """Every feed's health, for ``newsradar feeds``."""
+    """The health of every feed in feeds.toml (not of removed ones), for ``newsradar feeds``
+    and the maintenance report."""
     rows = con.execute(
         "SELECT id, url, last_attempt_at, last_success_at, last_new_item_at, http_status,"
         " error_class, error_message, consecutive_failures, next_poll_at, poll_interval_s,"
-        " cadence_s FROM feeds ORDER BY id"
+        " cadence_s FROM feeds WHERE removed_at IS NULL ORDER BY id"
     ).fetchall()
     return [FeedRow(*r) for r in rows]
 

@@ -235,6 +235,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE story_signatures ADD COLUMN scheme SMALLINT DEFAULT 1",
         ],
     ),
+    (
+        6,
+        "feeds removed from feeds.toml",
+        [
+            # Set by sync_feeds when a feed leaves feeds.toml (its row and history stay),
+            # cleared when it comes back; health reports skip removed feeds.
+            "ALTER TABLE feeds ADD COLUMN removed_at TIMESTAMPTZ",
+        ],
+    ),
 ]
 
 
