@@ -93,7 +93,7 @@ def summary_markdown(summary: RunSummary) -> str:
 _WHERE_TO_LOOK = (
     'Look at the last passes: newsradar sql "SELECT * FROM runs ORDER BY started_at DESC '
     'LIMIT 20", and at the failing feeds: newsradar sql "SELECT id, error_class, '
-    'error_message FROM feeds WHERE consecutive_failures > 0".'
+    'error_message FROM feeds WHERE consecutive_failures > 0 AND removed_at IS NULL".'
 )
 
 
