@@ -4,7 +4,8 @@ import duckdb
 import pytest
 
 from newsradar.errors import StoreError
-from newsradar.store import open_writer, schema
+from newsradar.store import open_reader, open_writer, schema
+from newsradar.store.feeds import load_feed_rows
 from tests.store.sample import sample_db
 
 
@@ -13,13 +14,19 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index]
 
 
-def test_upgrade_from_the_first_schema_keeps_the_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _first_schema_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample database as the first newsradar release wrote it (schema version 1)."""
     db = tmp_path / "old.duckdb"
     with monkeypatch.context() as m:
         m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
         sample_db(db)
+    return db
+
+
+def test_upgrade_from_the_first_schema_keeps_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _first_schema_db(tmp_path, monkeypatch)
     with duckdb.connect(str(db)) as con:
         assert schema.current_version(con) == 1
         before = _counts(con)
@@ -33,6 +40,21 @@ def test_upgrade_from_the_first_schema_keeps_the_data(
         assert _counts(con) == before
         assert con.execute("SELECT * FROM matches ORDER BY ALL").fetchall() == snapshot
         assert con.execute("SELECT count(*) FROM mentions").fetchone() == (before["matches"],)
+
+
+def test_an_analyst_command_right_after_an_upgrade_sees_the_documented_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # newsradar was upgraded, no pass has run yet: `sql`, `report`, `feeds` open a reader.
+    db = _first_schema_db(tmp_path, monkeypatch)
+    with open_reader(db) as con:
+        assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (
+            schema.MIGRATIONS[-1][0],
+        )
+        assert con.execute("SELECT count(*) FROM mentions").fetchone() == (
+            con.execute("SELECT count(*) FROM matches").fetchone()
+        )
+        assert load_feed_rows(con)  # reads feeds.removed_at (migration 6)
 
 
 def test_migrate_is_idempotent(tmp_path: Path) -> None:

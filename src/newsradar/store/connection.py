@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from newsradar.errors import StoreError, StoreLockedError
-from newsradar.store.schema import migrate
+from newsradar.store.schema import MIGRATIONS, migrate
 
 __all__ = ["is_database_file", "open_reader", "open_writer", "transaction"]
 
@@ -41,6 +41,15 @@ def is_database_file(database: Path, path: Path) -> bool:
             if target.exists() and own.exists() and target.samefile(own):
                 return True
     return False
+
+
+def _behind(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a read-only connection sees a schema older than this newsradar's."""
+    try:
+        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    except duckdb.CatalogException:  # not even the version table: nothing was migrated
+        return True
+    return not row or row[0] is None or row[0] < max(n for n, _, _ in MIGRATIONS)
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -137,10 +146,25 @@ def open_reader(
     lock_timeout: float = 60.0,
     config: dict[str, str | bool | int | float | list[str]] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection (the database must exist)."""
+    """A read-only connection (the database must exist).
+
+    A database from an older newsradar is upgraded first, as the next pass would do, so that
+    analysts' commands see the documented schema right after an upgrade; when the file cannot
+    be written (a read-only copy), it is read as it is.
+    """
     if not path.exists():
         raise StoreError(f"database {path} does not exist yet; run `newsradar run` first")
     con = _connect_retrying(path, read_only=True, timeout=lock_timeout, config=config)
+    if _behind(con):
+        con.close()
+        try:
+            with open_writer(path, lock_timeout=lock_timeout):
+                pass
+        except StoreLockedError:
+            raise
+        except (StoreError, duckdb.Error):
+            pass  # not writable here: read the old schema
+        con = _connect_retrying(path, read_only=True, timeout=lock_timeout, config=config)
     try:
         yield con
     except duckdb.IOException as exc:
