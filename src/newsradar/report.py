@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -23,6 +22,7 @@ import jinja2
 from markupsafe import Markup
 
 from newsradar import __version__
+from newsradar.alerts.digest import safe_url
 from newsradar.charts import story_chart_svg
 from newsradar.config import Config
 from newsradar.errors import ConfigError, NewsradarError
@@ -93,16 +93,6 @@ class Report:
     observed_from: date | None = None
 
 
-def _safe_url(url: str | None) -> str | None:
-    if not url or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
-
-
 def _story_view(row: StoryRow, tz: ZoneInfo) -> StoryView:
     snippet = " ".join(row.snippet.split())
     at = snippet.lower().find(row.text.lower()) if row.text else -1
@@ -116,7 +106,7 @@ def _story_view(row: StoryRow, tz: ZoneInfo) -> StoryView:
         )
     return StoryView(
         title=" ".join(row.title.split()) or "(untitled)",
-        url=_safe_url(row.url),
+        url=safe_url(row.url),
         outlet=row.outlet,
         when=row.first_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         copies=row.copies,
