@@ -91,3 +91,25 @@ def test_odd_redirects_are_http_3xx(
     with pytest.raises(PermanentFetchError) as info:
         run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
     assert (info.value.kind, info.value.status) == ("http_3xx", status)
+
+
+@pytest.mark.parametrize(
+    ("location", "kind"),
+    [
+        # Schemes httpx cannot make a request of: they once escaped as "internal_error".
+        ("javascript:alert(1)", "bad_scheme"),
+        ("mailto:desk@example.org", "bad_scheme"),
+        ("data:text/html,<p>hi</p>", "bad_scheme"),
+        # Not URLs at all: they once came out as a transient "protocol_error", retried forever.
+        ("http://[::1/story", "bad_url"),
+        ("/story\x01", "bad_url"),
+    ],
+)
+def test_unusable_redirect_targets_are_permanent_typed_errors(
+    http_server: LoopbackHTTPServer, location: str, kind: str
+) -> None:
+    http_server.route("/feed", status=302, headers={"Location": location})
+    with pytest.raises(PermanentFetchError) as info:
+        run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
+    assert info.value.kind == kind
+    assert http_server.hits("/feed") == 1
