@@ -76,6 +76,16 @@ async def _take_location(response: httpx.Response) -> None:
         response.extensions = {**response.extensions, _LOCATION: raw[0]}
 
 
+def _location_text(raw: bytes) -> str:
+    """A raw ``Location`` as the URL the server meant. Servers often send it unescaped: UTF-8
+    is read as UTF-8, as browsers do (a path is then escaped as UTF-8, a host made IDNA);
+    other non-ASCII bytes are escaped as they are, never re-encoded."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
+
+
 class Fetcher:
     """The hardened client; use as ``async with Fetcher(settings) as fetcher``.
 
@@ -296,7 +306,7 @@ class Fetcher:
                         got = headers_of(response)
                         location = response.extensions.get(_LOCATION)
                         if location is not None:
-                            got["location"] = location.decode("latin-1")
+                            got["location"] = _location_text(location)
                         status = response.status_code
                         self._check_status(url, host, status, got)
                         if status in _REDIRECTS or status == 304:
