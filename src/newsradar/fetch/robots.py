@@ -35,7 +35,8 @@ class Rules:
 
 def rules_from_body(body: bytes) -> Rules:
     parser = RobotFileParser()
-    parser.parse(body.decode("utf-8", "replace").splitlines())
+    # utf-8-sig: a byte-order mark would otherwise glue itself to the first "User-agent".
+    parser.parse(body.decode("utf-8-sig", "replace").splitlines())
     return Rules(parser)
 
 
