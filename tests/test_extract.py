@@ -131,6 +131,43 @@ def test_published_date_sources(
     assert (result.published_at, result.published_source) == (expected, source)
 
 
+@pytest.mark.parametrize(
+    ("ld", "published", "updated"),
+    [
+        # Values that are not plain strings once raised AttributeError, and the page was
+        # stored as extract_error with the feed's summary instead of its body.
+        ('{"@type": "NewsArticle", "datePublished": ["2024-05-02"]}', datetime(2024, 5, 2), None),
+        ('{"@type": "NewsArticle", "datePublished": {"@value": "2024-05-02"}}', None, None),
+        ('{"@type": "NewsArticle", "datePublished": 5, "dateModified": null}', None, None),
+        (
+            '{"@type": "NewsArticle", "datePublished": "2024-05-02",'
+            ' "dateModified": [7, "2024-05-03"]}',
+            datetime(2024, 5, 2),
+            datetime(2024, 5, 3),
+        ),
+        (
+            '{"@type": ["NewsArticle", 5], "datePublished": "2024-05-02"}',
+            datetime(2024, 5, 2),
+            None,
+        ),
+        (
+            '{"@type": {"name": "NewsArticle"}, "datePublished": "2024-05-02"}',
+            datetime(2024, 5, 2),
+            None,
+        ),
+    ],
+)
+def test_odd_json_ld_values_do_not_lose_the_body(
+    ld: str, published: datetime | None, updated: datetime | None
+) -> None:
+    script = f'<script type="application/ld+json">{ld}</script>'
+    html = f"<html><head>{script}</head><body><article>{BODY}</article></body></html>"
+    result = extract_page(html.encode(), "https://e.org/x", now=NOW)
+    assert result.status == "ok" and "Officials met" in result.text
+    as_utc = (d and d.replace(tzinfo=UTC) for d in (published, updated))
+    assert (result.published_at, result.updated_at) == tuple(as_utc)
+
+
 def test_time_element_with_pubdate() -> None:
     time_el = '<time pubdate datetime="2024-04-30T06:00Z">x</time>'
     html = f"<html><body><article>{time_el}{BODY}</article></body></html>"

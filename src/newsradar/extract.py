@@ -204,12 +204,22 @@ def _article_ld(tree: HtmlElement) -> dict[str, Any]:
     fallback: dict[str, Any] = {}
     for item in _json_ld(tree):
         types = item.get("@type")
-        names = {t.lower() for t in (types if isinstance(types, list) else [types]) if t}
+        names = {
+            t.lower() for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
+        }
         if names & _ARTICLE_TYPES:
             return item
         if not fallback and ("datePublished" in item or "headline" in item):
             fallback = item
     return fallback
+
+
+def _ld_text(value: Any) -> str | None:
+    """A JSON-LD value as text: a string, or a list's first string; else None (pages put
+    numbers, objects and lists where strings belong, and that must not cost the body)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v), None)
+    return value if isinstance(value, str) and value else None
 
 
 def _name(value: Any) -> str | None:
@@ -310,13 +320,15 @@ def extract_page(
     meta = _meta(tree)
     ld = _article_ld(tree)
     published = _first_date(
-        [ld.get("datePublished"), *(meta.get(k) for k in _PUBLISHED_META)], now
+        [_ld_text(ld.get("datePublished")), *(meta.get(k) for k in _PUBLISHED_META)], now
     ) or _time_element(tree, now)
     published_source = "page" if published else None
     if published is None:
         published = plausible(url_date(url), now)
         published_source = "url" if published else None
-    updated = _first_date([ld.get("dateModified"), *(meta.get(k) for k in _UPDATED_META)], now)
+    updated = _first_date(
+        [_ld_text(ld.get("dateModified")), *(meta.get(k) for k in _UPDATED_META)], now
+    )
     if updated and published and updated < published:
         updated = None
     title = _title(tree, meta, ld)
