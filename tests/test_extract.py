@@ -168,6 +168,17 @@ def test_odd_json_ld_values_do_not_lose_the_body(
     assert (result.published_at, result.updated_at) == tuple(as_utc)
 
 
+def test_json_ld_nested_too_deeply_is_skipped_not_the_body() -> None:
+    # A few KB of nesting made json.loads raise RecursionError: extract_error, body lost.
+    deep = '{"a": ' * 5000 + "1" + "}" * 5000
+    script = f'<script type="application/ld+json">{deep}</script>'
+    good = '<script type="application/ld+json">{"datePublished": "2024-05-02"}</script>'
+    html = f"<html><head>{script}{good}</head><body><article>{BODY}</article></body></html>"
+    result = extract_page(html.encode(), "https://e.org/x", now=NOW)
+    assert result.status == "ok" and "Officials met" in result.text
+    assert result.published_at == datetime(2024, 5, 2, tzinfo=UTC)
+
+
 def test_time_element_with_pubdate() -> None:
     time_el = '<time pubdate datetime="2024-04-30T06:00Z">x</time>'
     html = f"<html><body><article>{time_el}{BODY}</article></body></html>"

@@ -186,7 +186,7 @@ def _json_ld(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # bad JSON, or nested past the parser's stack
             continue
         stack = [data]
         while stack:
