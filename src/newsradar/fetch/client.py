@@ -218,13 +218,16 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
-        origin: bytes | None = None
+        origin: tuple[str, bytes] | None = None
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
             # Parsed and vetted once per hop; the request and the redirect join reuse it.
             parsed = self._vet_url(current)
-            origin = origin or parsed.netloc
-            same_origin = parsed.netloc == origin
+            origin = origin or (parsed.scheme, parsed.netloc)
+            # The feed's own headers (maybe an API key) stay with its host and port, and are
+            # never sent in clear text after the feed was asked for over https.
+            downgraded = origin[0] == "https" and parsed.scheme == "http"
+            same_origin = parsed.netloc == origin[1] and not downgraded
             sent = {
                 k.removeprefix(_OWN_ORIGIN): v
                 for k, v in headers.items()
