@@ -14,6 +14,12 @@ from newsradar.extract import ExtractedPage, decode_html, extract_page, is_html
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 BODY = "<p>" + "Officials met in the capital to discuss the new agreement in detail. " * 6 + "</p>"
+GERMAN = (
+    "<p>Die NATO-Minister trafen sich in Südbaden und Köln, um über Sicherheit zu reden.</p>" * 8
+)
+MOSTLY_UTF8 = (
+    (GERMAN + "<p>Südbaden und Köln, über Россия</p>").encode().replace(b"NATO-", b"\x96 ", 1)
+)
 
 
 def page(name: str) -> bytes:
@@ -61,6 +67,12 @@ def test_meta_charset_pages_decode(name: str, content_type: str | None, expected
         ),
         ("Grüße".encode("latin-1"), "text/html; charset=bogus-charset", "Grüße"),
         (b'<meta charset="utf-16"><p>plain</p>', None, "plain"),  # meta utf-16 means utf-8
+        # UTF-8 with one stray cp1252 byte: once handed whole to the detector, which read
+        # every letter wrongly ("SΟΦdbaden"), so watches on non-ASCII names missed it.
+        (MOSTLY_UTF8, "text/html; charset=utf-8", "Südbaden und Köln, über Россия"),
+        (MOSTLY_UTF8, None, "Südbaden und Köln, über Россия"),
+        # ... while a page that is cp1252 throughout, labelled UTF-8, is still read as cp1252.
+        (GERMAN.encode("cp1252"), "text/html; charset=utf-8", "Südbaden und Köln, um über"),
     ],
 )
 def test_decode_html(body: bytes, content_type: str | None, expected: str) -> None:

@@ -140,7 +140,8 @@ def _label(name: str) -> str | None:
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode page bytes: BOM, HTTP charset, ``<meta>`` charset, UTF-8, then a detector."""
+    """Decode page bytes: BOM, HTTP charset, ``<meta>`` charset, UTF-8 (also with a few
+    broken bytes), then a detector."""
     candidates: list[str] = []
     bom = _bom(body)
     if bom:
@@ -160,6 +161,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             return body.decode(name)
         except (LookupError, UnicodeDecodeError):
             continue
+    # UTF-8 but for a stray byte (a cp1252 dash pasted in): read as UTF-8 with a replacement
+    # character, as browsers do. The detector would re-read every letter in another
+    # codepage ("SΟΦdbaden"). A page in a legacy codepage has few or no valid UTF-8
+    # sequences, so most of its non-ASCII characters fail and it still goes on below.
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if len(text) - len(text.encode("ascii", "ignore")) > 2 * broken:
+        return text
     if len(body) >= 512:  # a detector needs some text to be better than a guess
         encoding = detect_encoding(body)
         if encoding:
