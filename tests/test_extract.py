@@ -14,6 +14,12 @@ from newsradar.extract import ExtractedPage, decode_html, extract_page, is_html
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 BODY = "<p>" + "Officials met in the capital to discuss the new agreement in detail. " * 6 + "</p>"
+GERMAN = (
+    "<p>Die NATO-Minister trafen sich in Südbaden und Köln, um über Sicherheit zu reden.</p>" * 8
+)
+MOSTLY_UTF8 = (
+    (GERMAN + "<p>Südbaden und Köln, über Россия</p>").encode().replace(b"NATO-", b"\x96 ", 1)
+)
 
 
 def page(name: str) -> bytes:
@@ -61,6 +67,12 @@ def test_meta_charset_pages_decode(name: str, content_type: str | None, expected
         ),
         ("Grüße".encode("latin-1"), "text/html; charset=bogus-charset", "Grüße"),
         (b'<meta charset="utf-16"><p>plain</p>', None, "plain"),  # meta utf-16 means utf-8
+        # UTF-8 with one stray cp1252 byte: once handed whole to the detector, which read
+        # every letter wrongly ("SΟΦdbaden"), so watches on non-ASCII names missed it.
+        (MOSTLY_UTF8, "text/html; charset=utf-8", "Südbaden und Köln, über Россия"),
+        (MOSTLY_UTF8, None, "Südbaden und Köln, über Россия"),
+        # ... while a page that is cp1252 throughout, labelled UTF-8, is still read as cp1252.
+        (GERMAN.encode("cp1252"), "text/html; charset=utf-8", "Südbaden und Köln, um über"),
     ],
 )
 def test_decode_html(body: bytes, content_type: str | None, expected: str) -> None:
@@ -129,6 +141,54 @@ def test_published_date_sources(
     html = f"<html><head>{meta}</head><body><article>{BODY}</article></body></html>"
     result = extract_page(html.encode(), url, now=NOW)
     assert (result.published_at, result.published_source) == (expected, source)
+
+
+@pytest.mark.parametrize(
+    ("ld", "published", "updated"),
+    [
+        # Values that are not plain strings once raised AttributeError, and the page was
+        # stored as extract_error with the feed's summary instead of its body.
+        ('{"@type": "NewsArticle", "datePublished": ["2024-05-02"]}', datetime(2024, 5, 2), None),
+        ('{"@type": "NewsArticle", "datePublished": {"@value": "2024-05-02"}}', None, None),
+        ('{"@type": "NewsArticle", "datePublished": 5, "dateModified": null}', None, None),
+        (
+            '{"@type": "NewsArticle", "datePublished": "2024-05-02",'
+            ' "dateModified": [7, "2024-05-03"]}',
+            datetime(2024, 5, 2),
+            datetime(2024, 5, 3),
+        ),
+        (
+            '{"@type": ["NewsArticle", 5], "datePublished": "2024-05-02"}',
+            datetime(2024, 5, 2),
+            None,
+        ),
+        (
+            '{"@type": {"name": "NewsArticle"}, "datePublished": "2024-05-02"}',
+            datetime(2024, 5, 2),
+            None,
+        ),
+    ],
+)
+def test_odd_json_ld_values_do_not_lose_the_body(
+    ld: str, published: datetime | None, updated: datetime | None
+) -> None:
+    script = f'<script type="application/ld+json">{ld}</script>'
+    html = f"<html><head>{script}</head><body><article>{BODY}</article></body></html>"
+    result = extract_page(html.encode(), "https://e.org/x", now=NOW)
+    assert result.status == "ok" and "Officials met" in result.text
+    as_utc = (d and d.replace(tzinfo=UTC) for d in (published, updated))
+    assert (result.published_at, result.updated_at) == tuple(as_utc)
+
+
+def test_json_ld_nested_too_deeply_is_skipped_not_the_body() -> None:
+    # A few KB of nesting made json.loads raise RecursionError: extract_error, body lost.
+    deep = '{"a": ' * 5000 + "1" + "}" * 5000
+    script = f'<script type="application/ld+json">{deep}</script>'
+    good = '<script type="application/ld+json">{"datePublished": "2024-05-02"}</script>'
+    html = f"<html><head>{script}{good}</head><body><article>{BODY}</article></body></html>"
+    result = extract_page(html.encode(), "https://e.org/x", now=NOW)
+    assert result.status == "ok" and "Officials met" in result.text
+    assert result.published_at == datetime(2024, 5, 2, tzinfo=UTC)
 
 
 def test_time_element_with_pubdate() -> None:

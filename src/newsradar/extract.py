@@ -140,7 +140,8 @@ def _label(name: str) -> str | None:
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode page bytes: BOM, HTTP charset, ``<meta>`` charset, UTF-8, then a detector."""
+    """Decode page bytes: BOM, HTTP charset, ``<meta>`` charset, UTF-8 (also with a few
+    broken bytes), then a detector."""
     candidates: list[str] = []
     bom = _bom(body)
     if bom:
@@ -160,6 +161,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             return body.decode(name)
         except (LookupError, UnicodeDecodeError):
             continue
+    # UTF-8 but for a stray byte (a cp1252 dash pasted in): read as UTF-8 with a replacement
+    # character, as browsers do. The detector would re-read every letter in another
+    # codepage ("SΟΦdbaden"). A page in a legacy codepage has few or no valid UTF-8
+    # sequences, so most of its non-ASCII characters fail and it still goes on below.
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if len(text) - len(text.encode("ascii", "ignore")) > 2 * broken:
+        return text
     if len(body) >= 512:  # a detector needs some text to be better than a guess
         encoding = detect_encoding(body)
         if encoding:
@@ -186,7 +195,7 @@ def _json_ld(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(script.text or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # bad JSON, or nested past the parser's stack
             continue
         stack = [data]
         while stack:
@@ -204,12 +213,22 @@ def _article_ld(tree: HtmlElement) -> dict[str, Any]:
     fallback: dict[str, Any] = {}
     for item in _json_ld(tree):
         types = item.get("@type")
-        names = {t.lower() for t in (types if isinstance(types, list) else [types]) if t}
+        names = {
+            t.lower() for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
+        }
         if names & _ARTICLE_TYPES:
             return item
         if not fallback and ("datePublished" in item or "headline" in item):
             fallback = item
     return fallback
+
+
+def _ld_text(value: Any) -> str | None:
+    """A JSON-LD value as text: a string, or a list's first string; else None (pages put
+    numbers, objects and lists where strings belong, and that must not cost the body)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v), None)
+    return value if isinstance(value, str) and value else None
 
 
 def _name(value: Any) -> str | None:
@@ -310,13 +329,15 @@ def extract_page(
     meta = _meta(tree)
     ld = _article_ld(tree)
     published = _first_date(
-        [ld.get("datePublished"), *(meta.get(k) for k in _PUBLISHED_META)], now
+        [_ld_text(ld.get("datePublished")), *(meta.get(k) for k in _PUBLISHED_META)], now
     ) or _time_element(tree, now)
     published_source = "page" if published else None
     if published is None:
         published = plausible(url_date(url), now)
         published_source = "url" if published else None
-    updated = _first_date([ld.get("dateModified"), *(meta.get(k) for k in _UPDATED_META)], now)
+    updated = _first_date(
+        [_ld_text(ld.get("dateModified")), *(meta.get(k) for k in _UPDATED_META)], now
+    )
     if updated and published and updated < published:
         updated = None
     title = _title(tree, meta, ld)

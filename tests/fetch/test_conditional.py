@@ -91,3 +91,46 @@ def test_odd_redirects_are_http_3xx(
     with pytest.raises(PermanentFetchError) as info:
         run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
     assert (info.value.kind, info.value.status) == ("http_3xx", status)
+
+
+@pytest.mark.parametrize(
+    ("location", "kind"),
+    [
+        # Schemes httpx cannot make a request of: they once escaped as "internal_error".
+        ("javascript:alert(1)", "bad_scheme"),
+        ("mailto:desk@example.org", "bad_scheme"),
+        ("data:text/html,<p>hi</p>", "bad_scheme"),
+        # Not URLs at all: they once came out as a transient "protocol_error", retried forever.
+        ("http://[::1/story", "bad_url"),
+        ("/story\x01", "bad_url"),
+    ],
+)
+def test_unusable_redirect_targets_are_permanent_typed_errors(
+    http_server: LoopbackHTTPServer, location: str, kind: str
+) -> None:
+    http_server.route("/feed", status=302, headers={"Location": location})
+    with pytest.raises(PermanentFetchError) as info:
+        run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
+    assert info.value.kind == kind
+    assert http_server.hits("/feed") == 1
+
+
+@pytest.mark.parametrize(
+    ("location", "path"),
+    [
+        # Raw UTF-8 in Location, as many servers send it (RFC 3986 wants it escaped): read as
+        # UTF-8, like browsers; it once became /K%C3%83%C2%B6ln, a 404 that lost the page.
+        ("/news/K\u00c3\u00b6ln", "/news/K%C3%B6ln"),
+        # Bytes that are not UTF-8 (a Latin-1 ö) go out escaped as they came.
+        ("/news/K\u00f6ln", "/news/K%F6ln"),
+    ],
+)
+def test_non_ascii_redirect_targets_reach_the_page_the_server_meant(
+    http_server: LoopbackHTTPServer, location: str, path: str
+) -> None:
+    # The loopback server writes header values as Latin-1, i.e. these exact bytes.
+    http_server.route("/feed", status=301, headers={"Location": location})
+    http_server.route(path, RSS, headers={"Content-Type": "application/rss+xml"})
+    result = run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
+    assert (result.status, result.body) == (200, RSS)
+    assert result.final_url == http_server.url(path)

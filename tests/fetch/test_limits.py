@@ -137,6 +137,31 @@ def test_encoded_feeds_under_the_cap_decode(http_server: LoopbackHTTPServer, enc
     assert sent == "gzip, deflate, br"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "gzip, gzip"])
+def test_compressed_bodies_cut_short_are_not_taken_as_whole(
+    http_server: LoopbackHTTPServer, encoding: str
+) -> None:
+    encoders = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "gzip, gzip": lambda b: gzip.compress(gzip.compress(b)),
+    }
+    whole = encoders[encoding](RSS * 20)
+    # Framing intact (Content-Length matches), but the compressed stream stops halfway: once
+    # the first half of the document was stored as if it were all of it.
+    http_server.route(
+        "/feed", whole[: len(whole) // 2], headers={**FEED, "Content-Encoding": encoding}
+    )
+    with pytest.raises(TransientFetchError) as info:
+        run(lambda f: f.fetch_feed(http_server.url("/feed")), settings())
+    assert info.value.kind == "protocol_error"
+    # An empty body is not a cut stream (some servers label even those gzip).
+    http_server.route("/empty", b"", headers={**FEED, "Content-Encoding": encoding})
+    with pytest.raises(PermanentFetchError, match="not_a_feed|no RSS"):
+        run(lambda f: f.fetch_feed(http_server.url("/empty")), settings())
+
+
 def _https_server(ca: trustme.CA, **cert: object) -> LoopbackHTTPServer:
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", **cert).configure_cert(server_ctx)  # type: ignore[arg-type]

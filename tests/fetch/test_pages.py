@@ -30,6 +30,13 @@ def _hang(_req: Request) -> Response:
         (None, "robots_unavailable"),  # hangs past the deadline
         (Response(200, b"User-agent: *\nDisallow: /private/\n"), None),
         (Response(200, b"User-agent: newsradar\nDisallow: /\n"), "robots"),
+        # A UTF-8 byte-order mark (Windows editors write one) once hid the first group.
+        (Response(200, b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /news/\r\n"), "robots"),
+        # RFC 9309: the longest match wins, whatever the order (not the first line that matches)...
+        (Response(200, b"User-agent: *\nAllow: /\nDisallow: /news/\n"), "robots"),
+        # ... and * and $ are patterns, not literal characters.
+        (Response(200, b"User-agent: *\nDisallow: /*/1\nDisallow: /news/2$\n"), "robots"),
+        (Response(200, b"User-agent: *\nDisallow: /news/1$x\nDisallow: /*.php\n"), None),
         (Response(200, b"User-agent: *\nAllow: /\n" + b"# padding\n" * 1_100_000), None),
         (Response(200, b"User-agent: *\nDisallow: /\n" + b"# pad\n" * 2_000_000), "robots"),
     ],

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import ssl
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+import trustme
 
 from newsradar.errors import TransientFetchError
 from newsradar.fetch import Fetcher, backoff_delay, parse_retry_after
 from tests.fetch.helpers import RSS, names, run, settings
-from tests.loopback import LoopbackHTTPServer, Request, Response
+from tests.loopback import LoopbackHTTPServer, RawTCPServer, Request, Response
 
 FEED = {"Content-Type": "application/rss+xml"}
 HOSTS = names({"a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"], "busy.test": ["127.0.0.1"]})
@@ -181,3 +184,48 @@ def test_feed_headers_are_not_sent_to_another_origin(http_server: LoopbackHTTPSe
     first, second = (r.headers for r in http_server.requests)
     assert first["x-api-key"] == "k1"
     assert "x-api-key" not in second and second["host"].startswith("b.test")
+
+
+def test_feed_headers_are_not_sent_over_a_downgrade_to_http() -> None:
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("a.test").configure_cert(tls)  # type: ignore[arg-type]
+    requests: list[bytes] = []
+
+    def serve(conn: socket.socket) -> None:
+        # One port, both protocols: https://a.test:P/ redirects to http://a.test:P/, the same
+        # host and port, so only the scheme tells the two origins apart.
+        conn.settimeout(5)
+        if conn.recv(1, socket.MSG_PEEK) == b"\x16":  # a TLS ClientHello
+            conn = tls.wrap_socket(conn, server_side=True)
+            moved = f"http://a.test:{server.port}/feed"
+            reply = f"HTTP/1.1 301 Moved\r\nLocation: {moved}\r\nContent-Length: 0\r\n\r\n"
+            out = reply.encode()
+        else:
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(RSS)}\r\nConnection: close\r\n\r\n"
+            out = head.encode() + RSS
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            request += chunk
+        requests.append(request.lower())
+        conn.sendall(out)
+
+    server = RawTCPServer(serve).start()
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    url = f"https://a.test:{server.port}/feed"
+    try:
+        result = run(
+            lambda f: f.fetch_feed(url, headers={"X-Api-Key": "k1"}),
+            settings(),
+            resolver=HOSTS,
+            ssl_context=trusting,
+        )
+    finally:
+        server.stop()
+    assert result.body == RSS and len(requests) == 2
+    assert b"x-api-key: k1" in requests[0]  # to the feed's own origin, encrypted
+    assert b"k1" not in requests[1]  # never in clear text to http://

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import brotli
 import httpx
 
-from newsradar.errors import PermanentFetchError
+from newsradar.errors import PermanentFetchError, TransientFetchError
 from newsradar.magic import is_binary
 
 __all__ = ["PAGE_TYPES", "looks_like_feed", "looks_like_page", "read_body"]
@@ -30,6 +30,10 @@ class _Zlib:
         self.wbits = wbits
         self.d = zlib.decompressobj(wbits)
         self.started = False
+
+    @property
+    def finished(self) -> bool:
+        return self.d.eof
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         try:
@@ -53,6 +57,10 @@ class _Zlib:
 class _Brotli:
     def __init__(self) -> None:
         self.d = brotli.Decompressor()
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.d.is_finished())
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         try:
@@ -108,9 +116,11 @@ async def read_body(
     stages = _decoders(response.headers.get("content-encoding", ""))
     chunks: list[bytes] = []
     total = 0
+    fed = False  # any body at all: an empty one is not a cut stream
     raw: AsyncIterator[bytes] = response.aiter_raw()
     try:
         async for data in raw:
+            fed = fed or bool(data)
             for piece in _through(stages, data):
                 total += len(piece)
                 if total > cap:
@@ -125,6 +135,14 @@ async def read_body(
         raise PermanentFetchError(
             "decode_error", url, f"body is not valid {response.headers['content-encoding']}: {exc}"
         ) from None
+    if fed and not all(stage.finished for stage in stages):
+        # The framing was intact but the compressed stream stops early: a cut transfer (or a
+        # cut cached copy). Taking the prefix would store half an article as the whole.
+        raise TransientFetchError(
+            "protocol_error",
+            url,
+            f"the {response.headers['content-encoding']} body ends before its end-of-stream mark",
+        )
     return b"".join(chunks)
 
 

@@ -55,12 +55,35 @@ _NEVER_A_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "appl
 _RESERVED = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 # Prefix marking a feed's own headers (feeds.toml), sent only to the feed's own origin.
 _OWN_ORIGIN = "\x00own:"
+# Where a response's Location waits for _follow (see _take_location).
+_LOCATION = "newsradar.location"
 
 
 def user_agent(settings: FetchSettings) -> str:
     """``newsradar/0.1 (+https://contact)``: who we are and where to complain."""
     agent = settings.user_agent or f"newsradar/{__version__}"
     return f"{agent} (+{settings.contact_url})" if settings.contact_url else agent
+
+
+async def _take_location(response: httpx.Response) -> None:
+    """Hide ``Location`` from httpx: even with ``follow_redirects=False`` it builds the next
+    request from it, and raises (``InvalidURL`` for ``javascript:``, ``RemoteProtocolError``
+    for a broken URL) before we see the response. We follow redirects ourselves and judge
+    the target like any other URL, so it waits in ``response.extensions``."""
+    raw = [value for name, value in response.headers.raw if name.lower() == b"location"]
+    if raw:
+        del response.headers["location"]
+        response.extensions = {**response.extensions, _LOCATION: raw[0]}
+
+
+def _location_text(raw: bytes) -> str:
+    """A raw ``Location`` as the URL the server meant. Servers often send it unescaped: UTF-8
+    is read as UTF-8, as browsers do (a path is then escaped as UTF-8, a host made IDNA);
+    other non-ASCII bytes are escaped as they are, never re-encoded."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
 
 
 class Fetcher:
@@ -95,6 +118,7 @@ class Fetcher:
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate, br"},
+            event_hooks={"response": [_take_location]},
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -194,13 +218,16 @@ class Fetcher:
     ) -> FetchResult:
         started = time.monotonic()
         current = url
-        origin: bytes | None = None
+        origin: tuple[str, bytes] | None = None
         permanent: list[tuple[str, str]] = []
         for _hop in range(self.settings.max_redirects + 1):
             # Parsed and vetted once per hop; the request and the redirect join reuse it.
             parsed = self._vet_url(current)
-            origin = origin or parsed.netloc
-            same_origin = parsed.netloc == origin
+            origin = origin or (parsed.scheme, parsed.netloc)
+            # The feed's own headers (maybe an API key) stay with its host and port, and are
+            # never sent in clear text after the feed was asked for over https.
+            downgraded = origin[0] == "https" and parsed.scheme == "http"
+            same_origin = parsed.netloc == origin[1] and not downgraded
             sent = {
                 k.removeprefix(_OWN_ORIGIN): v
                 for k, v in headers.items()
@@ -209,7 +236,12 @@ class Fetcher:
             status, got, body = await self._exchange(current, parsed, sent, cap, mode)
             if status in _REDIRECTS:
                 location = got.get("location", "").strip()
-                target = str(parsed.join(location))
+                try:
+                    target = str(parsed.join(location))
+                except httpx.InvalidURL as exc:
+                    raise PermanentFetchError(
+                        "bad_url", url, f"{status} to {location!r}, not a valid URL ({exc})"
+                    ) from None
                 if status in (301, 308):
                     permanent.append((current, target))
                 current = target
@@ -275,6 +307,9 @@ class Fetcher:
                     response = await self._client.send(request, stream=True)
                     try:
                         got = headers_of(response)
+                        location = response.extensions.get(_LOCATION)
+                        if location is not None:
+                            got["location"] = _location_text(location)
                         status = response.status_code
                         self._check_status(url, host, status, got)
                         if status in _REDIRECTS or status == 304:

@@ -3,11 +3,14 @@
 The file is fetched with the same client, politeness and limits as everything else. A 4xx
 means "no rules" (allow); a 5xx, a hang or an unreachable host means "disallow for this run",
 as crawlers conventionally do. Files past the cap are cut there and parsed as far as read.
+Rules are read as RFC 9309 says (protego): ``*`` and ``$`` are patterns and the longest
+match wins; the standard library's parser takes both literally and stops at the first match,
+so ``Allow: /`` before ``Disallow: /admin`` let every page through.
 """
 
 from __future__ import annotations
 
-from urllib.robotparser import RobotFileParser
+from protego import Protego
 
 from newsradar.errors import FetchError, TransientFetchError
 
@@ -20,7 +23,7 @@ AGENT = "newsradar"
 class Rules:
     """Either a parsed robots.txt, or a blanket allow/deny."""
 
-    def __init__(self, parser: RobotFileParser | None = None, *, allow: bool = True) -> None:
+    def __init__(self, parser: Protego | None = None, *, allow: bool = True) -> None:
         self.parser = parser
         self.allow = allow
         self.reason = ""
@@ -30,13 +33,12 @@ class Rules:
     def allows(self, url: str) -> bool:
         if self.parser is None:
             return self.allow
-        return self.parser.can_fetch(AGENT, url)
+        return self.parser.can_fetch(url, AGENT)
 
 
 def rules_from_body(body: bytes) -> Rules:
-    parser = RobotFileParser()
-    parser.parse(body.decode("utf-8", "replace").splitlines())
-    return Rules(parser)
+    # utf-8-sig: a byte-order mark would otherwise glue itself to the first "User-agent".
+    return Rules(Protego.parse(body.decode("utf-8-sig", "replace")))
 
 
 def rules_from_error(exc: FetchError) -> Rules:
