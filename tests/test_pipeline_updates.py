@@ -9,7 +9,7 @@ import pytest
 
 from newsradar.config import Config, load_config
 from tests.conftest import write_config
-from tests.loopback import LoopbackHTTPServer
+from tests.loopback import LoopbackHTTPServer, Request, Response
 from tests.sample_site import WATCHLIST, html_page, rss
 from tests.test_pipeline import feeds_toml, run_pass
 
@@ -177,6 +177,43 @@ def test_page_that_failed_for_a_while_is_fetched_again_on_a_later_pass(
     )
     assert (same_id, now_status) == (article_id, "ok") and "air defence" in text
     assert rows(db, "SELECT watch_id, kind FROM alerts") == [("nato", "update")]
+
+
+@pytest.mark.parametrize("unchanged", ["same bytes", "304"])
+def test_a_failed_page_is_fetched_again_while_its_feed_stays_the_same(
+    tmp_path: Path, http_server: LoopbackHTTPServer, unchanged: str
+) -> None:
+    # A quiet feed answers 304 (or the very same bytes) for days: the page that failed must
+    # not wait for the feed's next item to be fetched again.
+    feeds = feeds_toml(("wire", http_server.url("/feed.xml")))
+    settings = SETTINGS + "retries = 0\n"
+    config = load_config(write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST,
+                                      settings=settings))  # fmt: skip
+    feed = rss([("item-1", "Ministers meet", http_server.url("/a.html"), "Ministers met.")])
+    etag = {"ETag": '"v1"'} if unchanged == "304" else {}
+    http_server.route("/feed.xml", feed, headers={**RSS, **etag})
+    http_server.route("/a.html", b"down", status=503)
+    run_pass(config)
+    db = config.storage.database
+    assert rows(db, "SELECT status FROM articles") == [("http_5xx",)]
+
+    http_server.route("/a.html", html_page("Ministers meet", FIRST), headers=HTML)
+    if unchanged == "304":
+
+        def conditional(request: Request) -> Response:
+            if request.headers.get("if-none-match") == etag["ETag"]:
+                return Response(304, b"", etag)
+            return Response(200, feed.encode(), {**RSS, **etag})
+
+        http_server.route("/feed.xml", handler=conditional)
+    run_pass(config)
+
+    [(status, text)] = rows(db, "SELECT status, text FROM articles")
+    assert status == "ok" and "air defence" in text
+    run_pass(config)  # fetched: the feed is conditional again (nothing left to retry)
+    polls = [r.headers.get("if-none-match") for r in http_server.requests if r.path == "/feed.xml"]
+    assert len(polls) == 3, polls
+    assert polls[-1] == ('"v1"' if unchanged == "304" else None)
 
 
 def test_an_edited_copy_alerts_only_watches_new_to_its_story(

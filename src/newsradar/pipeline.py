@@ -171,7 +171,7 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
             sync_feeds(con, config.feeds, now)
             sync_watches(con, watches, now)
             start_run(con, run_id, now)
-        states = load_feed_states(con)
+        states = load_feed_states(con, now)
         blocks = load_host_blocks(con, now)
     return PassContext(run_id, now, states, blocks)
 

@@ -7,13 +7,14 @@ The rules (back-off, learned interval, redirects) are pure functions in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from newsradar.config import FeedConfig, FetchSettings
 from newsradar.health import FeedHealth, FeedRow, next_health
+from newsradar.identity import RETRY_STATUSES
 from newsradar.models import FeedPoll, FeedState
 
 __all__ = [
@@ -24,6 +25,11 @@ __all__ = [
     "save_polls",
     "sync_feeds",
 ]
+
+# How long a page that failed for a while keeps its feed read in full, when the feed does not
+# change: beyond that the story is old news, and a feed whose pages stay down is read in full
+# at every poll for nothing.
+RETRY_WINDOW = timedelta(days=3)
 
 
 def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig], now: datetime) -> None:
@@ -57,11 +63,27 @@ def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig], now:
     )
 
 
-def load_feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
-    """What the poller needs for each feed: URL, validators, body hash, schedule."""
+def load_feed_states(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, FeedState]:
+    """What the poller needs for each feed: URL, validators, body hash, schedule.
+
+    A feed with a page to fetch again (an article stored from the feed's text because its page
+    failed for a while, within :data:`RETRY_WINDOW`) gets no validators and no body hash: it
+    is read in full even when it did not change, so that its entries bring the page back.
+    """
     rows = con.execute(
-        "SELECT id, url, etag, last_modified, body_hash, consecutive_failures, next_poll_at,"
-        " redirect_candidate FROM feeds"
+        """
+        SELECT f.id, f.url,
+               CASE WHEN r.feed_id IS NULL THEN f.etag END,
+               CASE WHEN r.feed_id IS NULL THEN f.last_modified END,
+               CASE WHEN r.feed_id IS NULL THEN f.body_hash END,
+               f.consecutive_failures, f.next_poll_at, f.redirect_candidate
+        FROM feeds AS f
+        LEFT JOIN (
+            SELECT DISTINCT feed_id FROM articles
+            WHERE status IN (SELECT unnest(?::VARCHAR[])) AND fetched_at >= ?
+        ) AS r ON r.feed_id = f.id
+        """,
+        [sorted(RETRY_STATUSES), now - RETRY_WINDOW],
     ).fetchall()
     return {
         r[0]: FeedState(
