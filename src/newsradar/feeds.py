@@ -228,7 +228,8 @@ def _dedupe(entries: list[FeedEntry], warnings: list[str]) -> list[FeedEntry]:
     links: dict[str, int] = {}
     for entry in out:
         links[entry.canonical_url] = links.get(entry.canonical_url, 0) + 1
-    # Every item sharing one <link> (skx/rss2email#111): the URL is no identity here.
+    # Items sharing one <link> (all of them: skx/rss2email#111; or a few, on a live page): the
+    # URL is no identity there, and the page is no single item's article.
     return [
         replace(e, flags=(*e.flags, "shared_link"))
         if e.canonical_url and links[e.canonical_url] > 1
