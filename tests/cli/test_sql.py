@@ -61,6 +61,17 @@ def test_csv_and_json_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert records[1]["site_name"] is None
 
 
+def test_csv_writes_blobs_as_hex_like_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = configure(tmp_path)
+    query = "SELECT '\\x00\\xFFab'::BLOB AS b"
+    assert main(["sql", "-c", str(cfg), "--format", "csv", query]) == 0
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [["b"], ["00ff6162"]]
+    assert main(["sql", "-c", str(cfg), "--format", "json", query]) == 0
+    assert json.loads(capsys.readouterr().out) == {"b": "00ff6162"}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_output_file(tmp_path: Path, fmt: str) -> None:
     cfg = configure(tmp_path)

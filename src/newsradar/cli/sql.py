@@ -89,6 +89,15 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    """NULL as an empty cell; a BLOB as hex, as in JSON (not Python's b'...' spelling)."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
 def write_rows(fmt: str, columns: tuple[str, ...], rows: Iterable[Any], out: IO[str]) -> int:
     """Write rows as CSV (with a header) or JSON Lines (one object per row); return the count."""
     count = 0
@@ -96,7 +105,7 @@ def write_rows(fmt: str, columns: tuple[str, ...], rows: Iterable[Any], out: IO[
         writer = csv.writer(out)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow("" if v is None else v for v in row)
+            writer.writerow(_csv_cell(v) for v in row)
             count += 1
     else:
         for row in rows:
