@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 from email import message_from_bytes
 from pathlib import Path
 
@@ -13,8 +15,10 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import StoreLockedError
 from tests.conftest import write_config
-from tests.loopback import LoopbackHTTPServer
-from tests.sample_site import SEED, WATCHLIST, serve_seed
+from tests.loopback import LoopbackHTTPServer, Request, Response
+from tests.sample_site import SEED, WATCHLIST, html_page, serve_seed
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED_WATCHES = {
     "nato", "north-korea", "south-korea", "japan", "china", "russia", "ukraine", "arms-transfers",
@@ -218,3 +222,59 @@ def test_digest_goes_to_the_smtp_server_once_per_recipient(
     assert not config.alerts.outbox_dir.exists()
     assert all("Stoltenberg" in m.get_payload(decode=False) or True for *_, m in received)
     assert SEED  # the fixture is the real seed text
+
+
+def test_a_database_taken_mid_pass_advances_no_feed_state_and_the_next_pass_stores_it_all(
+    seed_config: Config, http_server: LoopbackHTTPServer
+) -> None:
+    """RELIABILITY D28: an analyst opens the file while the pass fetches its pages. The pass
+    gives up at its first write; the feed's state is not advanced, so the next pass fetches
+    the same entries again and stores everything, once."""
+    database = seed_config.storage.database
+    holders: list[subprocess.Popen[str]] = []
+    page = html_page("NATO chief visits South Korea and Japan", SEED).encode()
+
+    def analyst_opens_the_file(request: Request) -> Response:
+        if not holders:
+            holder = subprocess.Popen(
+                [sys.executable, "-m", "tests.store.holder", str(database), "read", "0"],
+                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            holders.append(holder)
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        return Response(200, page, {"Content-Type": "text/html; charset=utf-8"})
+
+    http_server.route("/seed.html", handler=analyst_opens_the_file)
+    quick = seed_config.model_copy(
+        update={"storage": seed_config.storage.model_copy(update={"lock_timeout": 0.5})}
+    )
+    try:
+        ctx = pipeline.begin_pass(quick)
+        polled = pipeline.poll_feeds(quick, ctx)
+        assert polled.new_entries == 2
+        with pytest.raises(StoreLockedError, match="locked by process"):
+            pipeline.store_entries(quick, ctx, polled)
+    finally:
+        for holder in holders:
+            assert holder.stdin is not None and holder.stdout is not None
+            holder.stdin.close()
+            holder.wait(30)
+            holder.stdout.close()
+    assert len(holders) == 1
+    with db(seed_config) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        state = con.execute(
+            "SELECT body_hash, etag, last_success_at, last_new_item_at FROM feeds"
+        ).fetchone()
+    assert state == (None, None, None, None), "the feed's state moved on without its entries"
+
+    again = run_pass(seed_config)
+
+    assert (again.entries_new, again.articles_stored) == (2, 2)
+    assert again.alerts_sent == len(SEED_WATCHES)
+    with db(seed_config) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM articles").fetchone() == (2, 2)
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM alerts").fetchone() == (
+            len(SEED_WATCHES), len(SEED_WATCHES),
+        )  # fmt: skip
+        assert con.execute("SELECT body_hash IS NOT NULL FROM feeds").fetchone() == (True,)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -365,3 +367,75 @@ def test_a_421_delays_one_mail_and_the_next_recipient_gets_a_new_connection(
         f"SMTP server 127.0.0.1:{server.port} deferred the sender: "
         "421 4.3.2 too busy, closing connection; will retry",
     )
+
+
+class SilentAfterDataSink(ProgrammableSink):
+    """Takes the first mail's DATA, then never replies (the connection stays open)."""
+
+    silent: int = 1
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.silent:
+            self.silent -= 1
+            self.received += 1
+            self.dropped.append(message_from_bytes(envelope.content, policy=policy.default))
+            await asyncio.sleep(30)  # no reply: the client's timeout must end the wait
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_server_silent_after_data_times_out_and_the_mail_is_resent_with_its_id(
+    tmp_path: Path,
+) -> None:
+    """RELIABILITY F36: no reply after DATA. That mail is retried later with the same
+    Message-ID and goes out once more; the next recipient gets a fresh connection."""
+    sink = SilentAfterDataSink()
+    with smtp_server(sink) as server:
+        config = smtp_config(tmp_path, server.port, extra="timeout = 0.5\n")
+        seed(config, [article("a1")])
+        first = deliver_pending(config, now=NOW)
+        assert (first.sent, first.retrying) == (2, 2)
+        waiting = [r for r in alert_rows(config) if r[3] == "retrying"]
+        assert all("timed out" in r[6] for r in waiting)
+        second = deliver_pending(config, now=LATER)
+        assert deliver_pending(config, now=LATER + timedelta(hours=2)).sent == 0
+    assert (second.sent, second.retrying) == (2, 0)
+    [silent] = sink.dropped
+    resent = [m for _, _, m in sink.messages if m["To"] == silent["To"]]
+    assert [m["Message-ID"] for m in resent] == [silent["Message-ID"]]
+    assert sink.received == 3 and {r[3] for r in alert_rows(config)} == {"sent"}
+
+
+@dataclass
+class DataReplySink(ProgrammableSink):
+    """Answers the end of DATA with the queued replies first, then 250."""
+
+    data_replies: list[str] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_replies:
+            self.received += 1
+            return self.data_replies.pop(0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [("452 4.3.1 insufficient system storage", "retrying"), ("554 5.7.1 rejected", "failed")],
+)
+def test_a_refused_message_is_retried_on_4xx_and_failed_on_5xx(
+    tmp_path: Path, reply: str, status: str
+) -> None:
+    """RELIABILITY F36: the reply to the message itself (after DATA), not to a recipient."""
+    sink = DataReplySink(data_replies=[reply])
+    with smtp_server(sink) as server:
+        config = smtp_config(tmp_path, server.port)
+        seed(config, [article("a1")])
+        first = deliver_pending(config, now=NOW)
+        later = deliver_pending(config, now=LATER)
+    refused = [r for r in alert_rows(config) if r[3] != "sent"]
+    assert (first.sent, len(sink.messages)) == (2, 2 if status == "retrying" else 1)
+    if status == "retrying":
+        assert later.sent == 2 and not refused
+    else:
+        assert later.sent == 0 and {r[3] for r in refused} == {"failed"}
+        assert reply in refused[0][6] and reply in first.failures[0]
