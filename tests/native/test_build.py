@@ -22,14 +22,21 @@ def test_a_current_build_is_not_compiled_again(
 ) -> None:
     record = native.sources(closure(SOURCES, native.MODULES), SOURCES)
     tmp_path.joinpath(native.RECORD).write_text(json.dumps(record))
+    (tmp_path / "newsradar").mkdir()
+    for module in native.modules(tmp_path):
+        module.write_bytes(b"")
     assert build(tmp_path) is True
     assert "up to date" in capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.iterdir()) == [native.RECORD]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newsradar", native.RECORD]
 
 
 def test_a_failed_compile_says_so_and_leaves_pure_python(tmp_path: Path) -> None:
     """No working C compiler: one line, exit 0, no build, and the package still imports."""
     where = tmp_path / "native"
+    # A record of these very sources, but no modules (a build cut short): not up to date.
+    where.mkdir()
+    record = native.sources(closure(SOURCES, native.MODULES), SOURCES)
+    where.joinpath(native.RECORD).write_text(json.dumps(record))
     env = {**os.environ, "CC": "false", "LDSHARED": "false"}
     env.pop(native.DISABLE, None)
     script = (
@@ -42,4 +49,5 @@ def test_a_failed_compile_says_so_and_leaves_pure_python(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "could not compile the matching engine" in done.stdout
     assert "it runs as pure Python" in done.stdout
-    assert not where.exists() or native.RECORD not in {p.name for p in where.iterdir()}
+    assert "up to date" not in done.stdout
+    assert not any(module.exists() for module in native.modules(where))

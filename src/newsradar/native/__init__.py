@@ -1,9 +1,10 @@
 """The matching engine's hot path compiled to C with mypyc, used only while it matches the sources.
 
-``make install`` runs ``python -m newsradar.native``: it compiles :data:`MODULES` (scanning,
+Every ``make`` target runs ``python -m newsradar.native``: it compiles :data:`MODULES` (scanning,
 folding, term rules, query evaluation, the matcher) into ``<sys.prefix>/newsradar-native/``,
 never into the source tree, and records a hash of every source the compiled code was built
-from: the compiled modules and each ``newsradar`` module they import, transitively. At import,
+from: the compiled modules and each ``newsradar`` module they import at import time,
+transitively. At import,
 :func:`activate` puts that directory first on the package's search path only when every recorded
 source is unchanged, so an edited module is never shadowed by an old build: it runs as pure
 Python until the next build. Results are the same either way; the compiled form matches about

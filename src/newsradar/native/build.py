@@ -9,9 +9,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-from newsradar.native import GROUP, MODULES, RECORD, build_dir, recorded, sources
+from newsradar.native import GROUP, MODULES, RECORD, build_dir, modules, recorded, sources
 
 __all__ = ["build", "closure"]
 
@@ -63,7 +64,7 @@ def build(where: Path | None = None) -> bool:
     """
     where = build_dir() if where is None else where
     wanted = sources(closure(_ROOT, MODULES), _ROOT)
-    if recorded(where) == wanted:
+    if recorded(where) == wanted and all(map(Path.is_file, modules(where))):
         print(f"newsradar: the compiled matching engine is up to date ({where})")
         return True
     print("newsradar: compiling the matching engine with mypyc (about half a minute)...")
@@ -99,10 +100,12 @@ def _compile(files: list[Path], tmp: Path, log: Path) -> None:
     from mypyc.build import mypycify
     from setuptools import Distribution
 
+    sys.stdout.flush()  # what was printed so far goes to the user, not into the log
+    sys.stderr.flush()
     saved = os.getcwd(), os.dup(1), os.dup(2)
-    with log.open("w") as out:
-        sys.stdout.flush()
-        sys.stderr.flush()
+    # Python's own prints (mypyc's warnings) through sys.stdout, the C compiler's through the
+    # file descriptors.
+    with log.open("w") as out, redirect_stdout(out), redirect_stderr(out):
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
         try:
@@ -117,8 +120,7 @@ def _compile(files: list[Path], tmp: Path, log: Path) -> None:
             setattr(command, "build_temp", str(tmp / "obj"))  # noqa: B010
             dist.run_command("build_ext")
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            out.flush()
             os.chdir(saved[0])
             os.dup2(saved[1], 1)
             os.dup2(saved[2], 2)
