@@ -33,6 +33,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         ("[schedule]\ningest = 'every tuesday'\n", FEEDS, WATCHES, "schedule.ingest"),
         ("[schedule]\nalerts = '0 7 * *'\n", FEEDS, WATCHES, "schedule.alerts"),
         ("[schedule]\ntimezone = 'Mars/Base'\n", FEEDS, WATCHES, "schedule.timezone"),
+        # Accepted once, then every pass crashed on timedelta(hours=...) with exit 70.
+        ("[schedule]\nstale_hours = inf\n", FEEDS, WATCHES, "schedule.stale_hours"),
+        ("[schedule]\nstale_hours = 1e308\n", FEEDS, WATCHES, "schedule.stale_hours"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

@@ -236,7 +236,8 @@ class ScheduleSettings(_Frozen):
     # Port of the Prefect server `newsradar serve` starts on 127.0.0.1 (unless PREFECT_API_URL).
     server_port: int = Field(default=4200, gt=0, lt=65536)
     # Mail [alerts] operator when no pass has stored an article for this long; 0 disables.
-    stale_hours: float = Field(default=24.0, ge=0)
+    # At most a year: larger values (or inf) overflow timedelta in every pass's health check.
+    stale_hours: float = Field(default=24.0, ge=0, le=8784)
 
 
 class TrendsSettings(_Frozen):
