@@ -36,6 +36,8 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # Accepted once, then every pass crashed on timedelta(hours=...) with exit 70.
         ("[schedule]\nstale_hours = inf\n", FEEDS, WATCHES, "schedule.stale_hours"),
         ("[schedule]\nstale_hours = 1e308\n", FEEDS, WATCHES, "schedule.stale_hours"),
+        # A non-table [smtp] crashed the password check with a TypeError (exit 70).
+        ("smtp = 3\n", FEEDS, WATCHES, "smtp: Input should be a valid dictionary"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

@@ -364,7 +364,8 @@ def load_settings(directory: Path) -> Settings:
     """Validate ``newsradar.toml``; relative paths resolve against its directory."""
     path = directory / SETTINGS_FILE
     raw = _read_toml(path)
-    if "smtp" in raw and "password" in raw["smtp"]:
+    # Only a table can hold a password; anything else is pydantic's to refuse below.
+    if isinstance(raw.get("smtp"), dict) and "password" in raw["smtp"]:
         raise ConfigError(
             str(path), "smtp.password", f"never store secrets in TOML; set {PASSWORD_ENV}"
         )
