@@ -38,6 +38,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         ("[schedule]\nstale_hours = 1e308\n", FEEDS, WATCHES, "schedule.stale_hours"),
         # A non-table [smtp] crashed the password check with a TypeError (exit 70).
         ("smtp = 3\n", FEEDS, WATCHES, "smtp: Input should be a valid dictionary"),
+        # Header text httpx cannot send: every pass crashed with UnicodeEncodeError (exit 70).
+        ("[fetch]\nuser_agent = 'radar \u00e9'\n", FEEDS, WATCHES, "fetch.user_agent"),
+        ('[fetch]\ncontact_url = "https://x/\\nX: y"\n', FEEDS, WATCHES, "fetch.contact_url"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

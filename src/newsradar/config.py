@@ -117,6 +117,14 @@ class FetchSettings(_Frozen):
     allow_networks: tuple[str, ...] = ()
     parse_timeout: float = Field(default=10.0, gt=0, description="hard limit per feed parse, s")
 
+    @field_validator("user_agent", "contact_url")
+    @classmethod
+    def _header_text(cls, value: str) -> str:
+        # Both go into the User-Agent header, which HTTP allows only in printable ASCII.
+        if not all(" " <= c <= "~" for c in value):
+            raise ValueError(f"{value!r}: use printable ASCII only (no accents or line breaks)")
+        return value
+
     @field_validator("allow_networks")
     @classmethod
     def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
