@@ -41,6 +41,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # Header text httpx cannot send: every pass crashed with UnicodeEncodeError (exit 70).
         ("[fetch]\nuser_agent = 'radar \u00e9'\n", FEEDS, WATCHES, "fetch.user_agent"),
         ('[fetch]\ncontact_url = "https://x/\\nX: y"\n', FEEDS, WATCHES, "fetch.contact_url"),
+        # The worker's alarm is int(timeout * 2): inf or 1e308 crashed every pass (exit 70).
+        ("[extract]\ntimeout = inf\n", FEEDS, WATCHES, "extract.timeout"),
+        ("[extract]\ntimeout = 1e308\n", FEEDS, WATCHES, "extract.timeout"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

@@ -138,7 +138,8 @@ class FetchSettings(_Frozen):
 
 class ExtractSettings(_Frozen):
     workers: int = Field(default=0, ge=0, description="0 means one per core")
-    timeout: float = Field(default=20.0, gt=0, description="hard limit per page, s")
+    # At most an hour: the worker's SIGALRM backstop is int(2 * timeout), which inf overflows.
+    timeout: float = Field(default=20.0, gt=0, le=3600, description="hard limit per page, s")
     memory_mb: int = Field(default=1024, ge=64, description="address-space cap per worker")
     fallback_min_chars: int = Field(default=200, ge=0)
 
