@@ -44,6 +44,8 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # The worker's alarm is int(timeout * 2): inf or 1e308 crashed every pass (exit 70).
         ("[extract]\ntimeout = inf\n", FEEDS, WATCHES, "extract.timeout"),
         ("[extract]\ntimeout = 1e308\n", FEEDS, WATCHES, "extract.timeout"),
+        # Slept before every second request to a host: inf hung the pass forever.
+        ("[fetch]\nmin_host_delay = inf\n", FEEDS, WATCHES, "fetch.min_host_delay"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

@@ -103,7 +103,8 @@ class FetchSettings(_Frozen):
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=16, ge=1, le=512)
     per_host: int = Field(default=2, ge=1, le=64)
-    min_host_delay: float = Field(default=0.5, ge=0)
+    # At most an hour: the pass sleeps this long between requests to a host; inf never wakes.
+    min_host_delay: float = Field(default=0.5, ge=0, le=3600)
     retries: int = Field(default=2, ge=0, le=10, description="in-run retries of transient errors")
     backoff_base: float = Field(default=1.0, ge=0)
     backoff_cap: float = Field(default=60.0, ge=0)
