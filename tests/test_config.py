@@ -33,6 +33,19 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         ("[schedule]\ningest = 'every tuesday'\n", FEEDS, WATCHES, "schedule.ingest"),
         ("[schedule]\nalerts = '0 7 * *'\n", FEEDS, WATCHES, "schedule.alerts"),
         ("[schedule]\ntimezone = 'Mars/Base'\n", FEEDS, WATCHES, "schedule.timezone"),
+        # Accepted once, then every pass crashed on timedelta(hours=...) with exit 70.
+        ("[schedule]\nstale_hours = inf\n", FEEDS, WATCHES, "schedule.stale_hours"),
+        ("[schedule]\nstale_hours = 1e308\n", FEEDS, WATCHES, "schedule.stale_hours"),
+        # A non-table [smtp] crashed the password check with a TypeError (exit 70).
+        ("smtp = 3\n", FEEDS, WATCHES, "smtp: Input should be a valid dictionary"),
+        # Header text httpx cannot send: every pass crashed with UnicodeEncodeError (exit 70).
+        ("[fetch]\nuser_agent = 'radar \u00e9'\n", FEEDS, WATCHES, "fetch.user_agent"),
+        ('[fetch]\ncontact_url = "https://x/\\nX: y"\n', FEEDS, WATCHES, "fetch.contact_url"),
+        # The worker's alarm is int(timeout * 2): inf or 1e308 crashed every pass (exit 70).
+        ("[extract]\ntimeout = inf\n", FEEDS, WATCHES, "extract.timeout"),
+        ("[extract]\ntimeout = 1e308\n", FEEDS, WATCHES, "extract.timeout"),
+        # Slept before every second request to a host: inf hung the pass forever.
+        ("[fetch]\nmin_host_delay = inf\n", FEEDS, WATCHES, "fetch.min_host_delay"),
         # Not an array of tables: one clean line, not an internal error.
         ("", FEEDS, "watch = 3\n", "watch: write each watch as a [[watch]] table"),
         ("", FEEDS, '[watch]\nid = "x"\nterms = ["x"]\n', "as a [[watch]] table"),

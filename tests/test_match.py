@@ -287,6 +287,9 @@ ERRORS = [
     ([watch(terms=["trans*fer"])], "w", 6, "'*' may only end a term"),
     ([watch(terms=["ab*"])], "w", 3, "too short"),
     ([watch(terms=["  "])], "w", 3, "empty term"),
+    # Past Hyperscan's pattern limit the compile failed as an internal error (exit 70).
+    ([watch(terms=["a" * 20_000])], "w", 1, "longer than 1000 characters"),
+    ([watch(terms=["NATO", "b " * 600])], "w", 1, "longer than 1000 characters"),
     ([watch(terms=["cs('China')"])], "w", 1, 'cs("China")'),
     ([watch(query="x AND trans*fer")], "w", 12, "'*' may only end a term"),
 ]

@@ -45,6 +45,9 @@ def test_cron_lines_and_intervals_are_accepted(text: str, expected: ScheduleSpec
         ("0 0 * * * *", "neither a 5-field cron line"),
         ("H * * * *", "neither a 5-field cron line"),
         ("30s", "shorter than a minute"),
+        # Intervals beyond a year overflowed timedelta: exit 70 instead of exit 2.
+        ("99999999999999999999h", "longer than a year"),
+        ("367d", "longer than a year"),
         ("", "neither a 5-field cron line"),
         # Well formed, but a value no clock ever shows: Prefect would refuse it only after
         # `serve` had started its server.

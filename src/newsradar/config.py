@@ -103,7 +103,8 @@ class FetchSettings(_Frozen):
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=16, ge=1, le=512)
     per_host: int = Field(default=2, ge=1, le=64)
-    min_host_delay: float = Field(default=0.5, ge=0)
+    # At most an hour: the pass sleeps this long between requests to a host; inf never wakes.
+    min_host_delay: float = Field(default=0.5, ge=0, le=3600)
     retries: int = Field(default=2, ge=0, le=10, description="in-run retries of transient errors")
     backoff_base: float = Field(default=1.0, ge=0)
     backoff_cap: float = Field(default=60.0, ge=0)
@@ -116,6 +117,14 @@ class FetchSettings(_Frozen):
     # CIDRs exempt from the private-address block, e.g. ["127.0.0.1/32"].
     allow_networks: tuple[str, ...] = ()
     parse_timeout: float = Field(default=10.0, gt=0, description="hard limit per feed parse, s")
+
+    @field_validator("user_agent", "contact_url")
+    @classmethod
+    def _header_text(cls, value: str) -> str:
+        # Both go into the User-Agent header, which HTTP allows only in printable ASCII.
+        if not all(" " <= c <= "~" for c in value):
+            raise ValueError(f"{value!r}: use printable ASCII only (no accents or line breaks)")
+        return value
 
     @field_validator("allow_networks")
     @classmethod
@@ -130,7 +139,8 @@ class FetchSettings(_Frozen):
 
 class ExtractSettings(_Frozen):
     workers: int = Field(default=0, ge=0, description="0 means one per core")
-    timeout: float = Field(default=20.0, gt=0, description="hard limit per page, s")
+    # At most an hour: the worker's SIGALRM backstop is int(2 * timeout), which inf overflows.
+    timeout: float = Field(default=20.0, gt=0, le=3600, description="hard limit per page, s")
     memory_mb: int = Field(default=1024, ge=64, description="address-space cap per worker")
     fallback_min_chars: int = Field(default=200, ge=0)
 
@@ -236,7 +246,8 @@ class ScheduleSettings(_Frozen):
     # Port of the Prefect server `newsradar serve` starts on 127.0.0.1 (unless PREFECT_API_URL).
     server_port: int = Field(default=4200, gt=0, lt=65536)
     # Mail [alerts] operator when no pass has stored an article for this long; 0 disables.
-    stale_hours: float = Field(default=24.0, ge=0)
+    # At most a year: larger values (or inf) overflow timedelta in every pass's health check.
+    stale_hours: float = Field(default=24.0, ge=0, le=8784)
 
 
 class TrendsSettings(_Frozen):
@@ -363,7 +374,8 @@ def load_settings(directory: Path) -> Settings:
     """Validate ``newsradar.toml``; relative paths resolve against its directory."""
     path = directory / SETTINGS_FILE
     raw = _read_toml(path)
-    if "smtp" in raw and "password" in raw["smtp"]:
+    # Only a table can hold a password; anything else is pydantic's to refuse below.
+    if isinstance(raw.get("smtp"), dict) and "password" in raw["smtp"]:
         raise ConfigError(
             str(path), "smtp.password", f"never store secrets in TOML; set {PASSWORD_ENV}"
         )

@@ -27,6 +27,7 @@ DEPLOYMENTS = ("ingest", "alerts", "maintenance")
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$", re.I)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_INTERVAL = 366 * 86400
 # One cron field: numbers, names (jan, mon), ranges, steps and lists; no random/hashed forms.
 _ATOM = r"(\*|([0-9]+|[a-z]{3})(-([0-9]+|[a-z]{3}))?)(/[0-9]+)?"
 _FIELD = re.compile(rf"^{_ATOM}(,{_ATOM})*$")
@@ -67,6 +68,9 @@ def parse_schedule(
         seconds = int(interval.group(1)) * _UNIT[(interval.group(2) or "s").lower()]
         if seconds < 60:
             raise ConfigError(file, key, f"{text!r} is shorter than a minute; use at least '1m'")
+        if seconds > _MAX_INTERVAL:
+            # timedelta overflows long before int does; a year is already far past any use.
+            raise ConfigError(file, key, f"{text!r} is longer than a year; use at most '366d'")
         return ScheduleSpec(None, timedelta(seconds=seconds), timezone)
     fields = text.split()
     if len(fields) != 5 or not all(_FIELD.match(f.lower()) for f in fields):

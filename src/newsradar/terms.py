@@ -22,6 +22,8 @@ _CS = re.compile(r'^cs\(\s*"(.*)"\s*\)$', re.S)
 # Acronym modes per word: none, capitals only (2-3 letters), capitals or title case (4-5).
 NO_ACRONYM, CAPS_ONLY, CAPS_OR_TITLE = 0, 1, 2
 _MIN_PREFIX = 3
+# Far above any real name or phrase, far below Hyperscan's pattern limit (about 16,000 bytes).
+_MAX_CHARS = 1000
 
 
 class TermError(ValueError):
@@ -98,6 +100,11 @@ def parse_term(written: str, *, case_sensitive: bool = False) -> Term:
         raise TermError('write a case-sensitive term as cs("China"), with double quotes', offset)
     if not text.strip():
         raise TermError("empty term; remove it or write the words to match", offset)
+    if len(text) > _MAX_CHARS:
+        raise TermError(
+            f"term is longer than {_MAX_CHARS} characters; shorten it to the words to match",
+            offset,
+        )
     star = text.find("*")
     if star != -1 and star != len(text.rstrip()) - 1:
         raise TermError(
