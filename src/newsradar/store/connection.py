@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from newsradar.errors import StoreError, StoreLockedError
-from newsradar.store.schema import MIGRATIONS, migrate
+from newsradar.store.schema import latest_version, migrate
 
 __all__ = ["is_database_file", "open_reader", "open_writer", "transaction"]
 
@@ -49,7 +49,7 @@ def _behind(con: duckdb.DuckDBPyConnection) -> bool:
         row = con.execute("SELECT max(version) FROM schema_version").fetchone()
     except duckdb.CatalogException:  # not even the version table: nothing was migrated
         return True
-    return not row or row[0] is None or row[0] < max(n for n, _, _ in MIGRATIONS)
+    return not row or row[0] is None or row[0] < latest_version()
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:

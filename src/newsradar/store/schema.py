@@ -13,7 +13,7 @@ import duckdb
 
 from newsradar.errors import StoreError
 
-__all__ = ["MIGRATIONS", "current_version", "migrate"]
+__all__ = ["MIGRATIONS", "current_version", "latest_version", "migrate"]
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
@@ -247,6 +247,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 ]
 
 
+def latest_version() -> int:
+    """The schema version this newsradar migrates to."""
+    return max(number for number, _, _ in MIGRATIONS)
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -259,7 +264,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the database; return the resulting version."""
     version = current_version(con)
-    latest = max(number for number, _, _ in MIGRATIONS)
+    latest = latest_version()
     if version > latest:
         # An older newsradar must not write into a schema it does not know.
         raise StoreError(
