@@ -14,7 +14,6 @@ a minimum delay per host, ``Retry-After`` honoured host-wide, in-run retries wit
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import ssl
 import time
@@ -28,7 +27,7 @@ from newsradar import __version__
 from newsradar.config import FetchSettings
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
 from newsradar.fetch.body import PAGE_TYPES, looks_like_feed, looks_like_page, read_body
-from newsradar.fetch.guard import AddressPolicy, Resolver, check_scheme
+from newsradar.fetch.guard import AddressPolicy, Resolver, check_scheme, literal_address
 from newsradar.fetch.politeness import HostLimiter, backoff_delay, parse_retry_after
 from newsradar.fetch.robots import ROBOTS_CAP, Rules, rules_from_body, rules_from_error
 from newsradar.fetch.transport import (
@@ -273,10 +272,9 @@ class Fetcher:
         # httpx accepts any number; connect() raises OverflowError past 65535.
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise PermanentFetchError("bad_url", url, f"port {parsed.port} is out of range")
-        try:
-            literal = ipaddress.ip_address(parsed.host)
-        except ValueError:
-            return parsed  # a name: vetted after resolution, in the network backend
+        literal = literal_address(parsed.host)
+        if literal is None:
+            return parsed  # a name: vetted after resolution, by the connector's resolver
         self._policy.check(url, parsed.host, [str(literal)])
         return parsed
 

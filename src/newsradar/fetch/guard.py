@@ -1,10 +1,10 @@
 """SSRF guard: only http(s), only globally routable addresses, and dial what was checked.
 
-The check lives in the network backend, so it runs for every new connection of every hop, on
-the addresses the connection is actually made to: the host is resolved once, every address is
-vetted, and the socket is opened to a vetted IP (TLS SNI and ``Host`` keep the name). There is
-no second lookup, hence no DNS-rebinding window. Odd spellings (``2130706433``, ``0x7f.1``)
-resolve to the address they mean and are vetted like any other.
+The check lives in the connector's resolver, so it runs for every new connection of every hop,
+on the addresses the connection is actually made to: the host is resolved once, every address
+is vetted, and the socket is opened to a vetted IP (TLS SNI and ``Host`` keep the name). There
+is no second lookup, hence no DNS-rebinding window. Literal IPs are vetted by the client before
+each hop, odd spellings (``2130706433``, ``0x7f.1``) as the address they mean.
 """
 
 from __future__ import annotations
@@ -14,13 +14,19 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-import httpcore
-from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from newsradar.config import FetchSettings
 from newsradar.errors import PermanentFetchError, TransientFetchError
 
-__all__ = ["AddressPolicy", "GuardedBackend", "Resolver", "check_scheme", "system_resolver"]
+__all__ = [
+    "AddressPolicy",
+    "GuardedResolver",
+    "Resolver",
+    "check_scheme",
+    "literal_address",
+    "system_resolver",
+]
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # host, port -> the IP addresses (as strings) a connection may go to.
@@ -37,6 +43,19 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
     """Resolve with the OS resolver (getaddrinfo in a thread)."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def literal_address(host: str) -> Address | None:
+    """The IP a URL's host names without DNS: an IP literal, or an old IPv4 spelling
+    (``2130706433``, ``0x7f.1``, ``127.1``) that the C resolver reads as one."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
 
 
 def check_scheme(url: str, scheme: str) -> None:
@@ -92,54 +111,41 @@ class AddressPolicy:
         return vetted
 
 
-class GuardedBackend(AsyncNetworkBackend):
-    """An httpcore network backend that resolves, vets, then dials the vetted IP."""
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver for the fetcher: resolve, vet every address, return the vetted ones.
 
-    def __init__(
-        self,
-        policy: AddressPolicy,
-        resolver: Resolver = system_resolver,
-        inner: AsyncNetworkBackend | None = None,
-    ) -> None:
+    aiohttp dials only what this returns, so the addresses checked are the addresses used.
+    A failure is a :class:`TransientFetchError` (``dns``) or a ``blocked_address``, raised
+    through aiohttp untouched (it wraps only ``OSError``).
+    """
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver, timeout: float) -> None:
         self.policy = policy
         self.resolver = resolver
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.timeout = timeout
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncNetworkStream:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         where = f"{host}:{port}"
         try:
-            async with asyncio.timeout(timeout):
-                found = await self.resolver(host.strip("[]"), port)
+            async with asyncio.timeout(self.timeout):
+                found = await self.resolver(host, port)
         except TimeoutError:
             raise TransientFetchError("dns", where, f"resolving {host} timed out") from None
         except OSError as exc:
             raise TransientFetchError("dns", where, f"cannot resolve {host}: {exc}") from exc
-        vetted = self.policy.check(where, host, found)
-        last: Exception | None = None
-        for address in vetted:
-            try:
-                return await self.inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in self.policy.check(where, host, found)
+        ]
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncNetworkStream:
-        raise PermanentFetchError("bad_scheme", path, "unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+    async def close(self) -> None:
+        pass

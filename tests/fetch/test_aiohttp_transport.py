@@ -1,0 +1,88 @@
+"""The wire under httpx (aiohttp): what real servers send gets through, failures keep their
+kind, and pooled connections never mix two responses."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from newsradar.errors import FetchError
+from newsradar.fetch import Fetcher
+from tests.fetch.helpers import run, settings
+from tests.loopback import LoopbackHTTPServer, RawTCPServer
+
+PAGE = b"<!doctype html><html><body><p>Hello</p></body></html>"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _fail(url: str, **overrides: object) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        run(lambda f: f.fetch_feed(url), settings(**overrides))
+    return caught.value
+
+
+def test_long_and_many_headers_are_accepted(http_server: LoopbackHTTPServer) -> None:
+    # Content-Security-Policy lines of tens of KB and long cookie lists are real; aiohttp's
+    # defaults (8,190 bytes a line, 128 headers) would refuse them.
+    headers = {**HTML, "Content-Security-Policy": "default-src 'self' " + "x" * 30_000}
+    headers.update({f"X-Filler-{i}": "y" * 40 for i in range(300)})
+    http_server.route("/a", PAGE, headers=headers)
+    result = run(lambda f: f.fetch_page(http_server.url("/a")), settings(respect_robots=False))
+    assert result.body == PAGE
+    assert len(result.headers["content-security-policy"]) > 30_000
+
+
+def test_refused_connection_is_connect_not_tls() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exc = _fail(f"http://127.0.0.1:{port}/feed")
+    assert exc.kind == "connect"
+    assert "TLS" not in str(exc) and "ssl" not in str(exc).lower()
+
+
+def test_pooled_connections_are_reused_and_an_abandoned_body_is_not(
+    http_server: LoopbackHTTPServer,
+) -> None:
+    http_server.route("/small", PAGE, headers=HTML)
+    http_server.route("/big", PAGE + b"<p>" + b"z" * 200_000 + b"</p>", headers=HTML)
+    fetch = settings(respect_robots=False, max_page_bytes=50_000, per_host=1, concurrency=1)
+
+    async def sequence(fetcher: Fetcher) -> list[bytes | str]:
+        out: list[bytes | str] = []
+        for path in ("/small", "/small", "/big", "/small", "/small"):
+            try:
+                out.append((await fetcher.fetch_page(http_server.url(path))).body)
+            except FetchError as exc:
+                out.append(exc.kind)
+        return out
+
+    got = run(sequence, fetch)
+    # The body over the cap is abandoned half-read: its connection is closed, so the next
+    # request gets its own answer, not the rest of the big page.
+    assert got == [PAGE, PAGE, "too_large", PAGE, PAGE]
+    assert http_server.connections == 2
+
+
+def test_garbage_instead_of_http_is_a_protocol_error() -> None:
+    def garbage(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+    server = RawTCPServer(garbage).start()
+    try:
+        exc = _fail(server.url("/feed"))
+    finally:
+        server.stop()
+    assert exc.kind == "protocol_error"
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1"])
+def test_old_ipv4_spellings_are_vetted_as_the_address_they_mean(
+    http_server: LoopbackHTTPServer, host: str
+) -> None:
+    port = http_server.url("/").split(":")[2].split("/")[0]
+    url = f"http://{host}:{port}/feed"
+    assert _fail(url, allow_networks=()).kind == "blocked_address"
+    assert http_server.connections == 0
