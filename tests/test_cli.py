@@ -60,6 +60,10 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
     [
         ("[fetch]\ntimeout = 'soon'\n", "newsradar.toml: fetch.timeout"),
         ("[alerts]\nrecipients = 3\n", "newsradar.toml: alerts.recipients"),
+        (
+            "[fetch]\nmin_poll_interval = 600\nmax_poll_interval = 300\n",
+            "newsradar.toml: fetch: min_poll_interval (600) is above max_poll_interval",
+        ),
     ],
 )
 def test_invalid_configuration_exits_2_with_one_line(

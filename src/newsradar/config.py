@@ -73,6 +73,21 @@ def _recipient(value: str) -> str:
     return _address(value)
 
 
+def _not_above(model: BaseModel, low: str, high: str) -> None:
+    """Refuse a floor above its cap: the code would silently obey one and ignore the other."""
+    floor, cap = getattr(model, low), getattr(model, high)
+    if floor > cap:
+        raise ValueError(
+            f"{low} ({_number(floor)}) is above {high} ({_number(cap)});"
+            f" lower {low} or raise {high} (they may be equal)"
+        )
+
+
+def _number(value: float) -> str:
+    # As the user wrote it: 600 rather than 600.0, every digit (":g" rounds 1234567 to 1.23e+06).
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _delivery_mode(value: str) -> str:
     from newsradar.alerts.schedule import parse_delivery
 
@@ -135,6 +150,13 @@ class FetchSettings(_Frozen):
             except ValueError as exc:
                 raise ValueError(f"{cidr!r} is not a CIDR like '127.0.0.1/32'") from exc
         return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FetchSettings:
+        # Equal is fine: min = max = 0 makes every feed due on every pass (see health.py).
+        _not_above(self, "min_poll_interval", "max_poll_interval")
+        _not_above(self, "backoff_base", "backoff_cap")
+        return self
 
 
 class ExtractSettings(_Frozen):
@@ -236,6 +258,11 @@ class AlertsSettings(_Frozen):
 
         parse_timezone(value)
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertsSettings:
+        _not_above(self, "retry_backoff", "retry_backoff_cap")
+        return self
 
 
 class ScheduleSettings(_Frozen):
