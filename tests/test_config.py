@@ -77,6 +77,7 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
             WATCHES,
             "alerts: retry_backoff (7200) is above retry_backoff_cap (3600)",
         ),
+        ("[extract]\nworkers = 65\n", FEEDS, WATCHES, "extract.workers"),
     ],
 )
 def test_invalid_configuration_names_file_key_and_fix(
@@ -99,6 +100,7 @@ def test_invalid_configuration_names_file_key_and_fix(
         "[fetch]\nmin_poll_interval = 600\nmax_poll_interval = 600\n",
         "[fetch]\nbackoff_base = 0\nbackoff_cap = 0\n",
         "[alerts]\nretry_backoff = 60\nretry_backoff_cap = 60\n",
+        "[extract]\nworkers = 64\n",
     ],
 )
 def test_limits_accept_the_values_at_their_edges(tmp_path: Path, settings: str) -> None:

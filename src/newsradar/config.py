@@ -160,7 +160,8 @@ class FetchSettings(_Frozen):
 
 
 class ExtractSettings(_Frozen):
-    workers: int = Field(default=0, ge=0, description="0 means one per core")
+    # At most 64: each worker is a process with up to memory_mb of address space.
+    workers: int = Field(default=0, ge=0, le=64, description="0 means one per core")
     # At most an hour: the worker's SIGALRM backstop is int(2 * timeout), which inf overflows.
     timeout: float = Field(default=20.0, gt=0, le=3600, description="hard limit per page, s")
     memory_mb: int = Field(default=1024, ge=64, description="address-space cap per worker")
