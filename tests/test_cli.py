@@ -65,6 +65,7 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
             "newsradar.toml: fetch: min_poll_interval (600) is above max_poll_interval",
         ),
         ("[extract]\nworkers = 1000\n", "newsradar.toml: extract.workers"),
+        ('[storage]\ndatabase = ""\n', "newsradar.toml: storage.database: empty path"),
     ],
 )
 def test_invalid_configuration_exits_2_with_one_line(

@@ -78,6 +78,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
             "alerts: retry_backoff (7200) is above retry_backoff_cap (3600)",
         ),
         ("[extract]\nworkers = 65\n", FEEDS, WATCHES, "extract.workers"),
+        # An empty path resolved to the configuration directory itself: exit 1 at open.
+        ('[storage]\ndatabase = ""\n', FEEDS, WATCHES, "storage.database: empty path"),
+        ('[storage]\ndatabase = "  "\n', FEEDS, WATCHES, "storage.database: empty path"),
     ],
 )
 def test_invalid_configuration_names_file_key_and_fix(
@@ -101,6 +104,7 @@ def test_invalid_configuration_names_file_key_and_fix(
         "[fetch]\nbackoff_base = 0\nbackoff_cap = 0\n",
         "[alerts]\nretry_backoff = 60\nretry_backoff_cap = 60\n",
         "[extract]\nworkers = 64\n",
+        '[storage]\ndatabase = "db.duckdb"\n',
     ],
 )
 def test_limits_accept_the_values_at_their_edges(tmp_path: Path, settings: str) -> None:

@@ -108,6 +108,14 @@ class StorageSettings(_Frozen):
     # Articles written per transaction.
     batch_size: int = Field(default=200, ge=1, le=100_000)
 
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        # Path("") is Path("."): the configuration directory, which DuckDB then fails to open.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError('empty path; name the DuckDB file, e.g. "data/newsradar.duckdb"')
+        return value
+
 
 class FetchSettings(_Frozen):
     timeout: float = Field(default=10.0, gt=0, description="connect/read/write timeout, s")
