@@ -81,6 +81,26 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # An empty path resolved to the configuration directory itself: exit 1 at open.
         ('[storage]\ndatabase = ""\n', FEEDS, WATCHES, "storage.database: empty path"),
         ('[storage]\ndatabase = "  "\n', FEEDS, WATCHES, "storage.database: empty path"),
+        # A channel nobody defined: accepted, then every delivery to it waited forever.
+        (
+            '[alerts]\nrecipients = ["channel:desk"]\n',
+            FEEDS,
+            WATCHES,
+            "alerts.recipients: 'channel:desk' names no channel in [alerts] channels",
+        ),
+        (
+            '[alerts]\nchannels = { team = "T" }\n'
+            'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
+            FEEDS,
+            WATCHES,
+            "alerts.delivery_by_recipient: 'channel:desk' names no channel in [alerts] channels",
+        ),
+        (
+            "",
+            FEEDS,
+            WATCHES + 'recipients = ["channel:desk"]\n',
+            "watchlist.toml: watch 'nato'.recipients: 'channel:desk' names no channel",
+        ),
     ],
 )
 def test_invalid_configuration_names_file_key_and_fix(
@@ -105,12 +125,21 @@ def test_invalid_configuration_names_file_key_and_fix(
         "[alerts]\nretry_backoff = 60\nretry_backoff_cap = 60\n",
         "[extract]\nworkers = 64\n",
         '[storage]\ndatabase = "db.duckdb"\n',
+        '[alerts]\nrecipients = ["channel:desk"]\nchannels = { desk = "NEWSRADAR_CHANNEL_DESK" }\n'
+        'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
     ],
 )
 def test_limits_accept_the_values_at_their_edges(tmp_path: Path, settings: str) -> None:
     directory = write_config(tmp_path, feeds=FEEDS, watchlist=WATCHES)
     (directory / "newsradar.toml").write_text(settings)
     assert load_config(directory).feeds
+
+
+def test_a_watch_may_name_a_defined_channel(tmp_path: Path) -> None:
+    watches = WATCHES + 'recipients = ["channel:desk", "desk@example.org"]\n'
+    directory = write_config(tmp_path, feeds=FEEDS, watchlist=watches)
+    (directory / "newsradar.toml").write_text('[alerts]\nchannels = { desk = "DESK_URL" }\n')
+    assert load_config(directory).watches[0].recipients == ("channel:desk", "desk@example.org")
 
 
 def test_every_settings_key_is_documented() -> None:

@@ -17,6 +17,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,6 +72,32 @@ def _recipient(value: str) -> str:
             raise ValueError(f"{value!r}: channel names use lowercase letters, digits, '-', '_'")
         return value
     return _address(value)
+
+
+class _KeyedError(ValueError):
+    """Raised by a model validator about one key: reported as ``section.key``, not ``section``."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+def _undefined_channel(recipients: Iterable[str], channels: Mapping[str, str]) -> str | None:
+    """The first ``channel:NAME`` recipient whose NAME is not in ``[alerts] channels``."""
+    for recipient in recipients:
+        if recipient.startswith("channel:") and recipient.removeprefix("channel:") not in channels:
+            return recipient
+    return None
+
+
+def _no_channel(recipient: str) -> str:
+    # Otherwise accepted, and every digest to it waited at delivery for a channel nobody defined.
+    name = recipient.removeprefix("channel:")
+    return (
+        f"{recipient!r} names no channel in [alerts] channels of {SETTINGS_FILE}; add"
+        f' {name} = "NEWSRADAR_CHANNEL_{name.upper().replace("-", "_")}" there'
+        " (the environment variable holding its Apprise URL), or correct the name"
+    )
 
 
 def _not_above(model: BaseModel, low: str, high: str) -> None:
@@ -271,6 +298,11 @@ class AlertsSettings(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> AlertsSettings:
         _not_above(self, "retry_backoff", "retry_backoff_cap")
+        # Watches name recipients too: load_config checks those against these channels.
+        for key in ("recipients", "delivery_by_recipient"):
+            undefined = _undefined_channel(getattr(self, key), self.channels)
+            if undefined:
+                raise _KeyedError(key, _no_channel(undefined))
         return self
 
 
@@ -399,7 +431,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> None:
     err = exc.errors()[0]
-    key = (prefix + ".".join(str(p) for p in err["loc"])).rstrip(".")
+    loc = err["loc"]
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, _KeyedError):
+        loc = (*loc, cause.key)
+    key = (prefix + ".".join(str(p) for p in loc)).rstrip(".")
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key; check the spelling against docs/configuration.md"
@@ -498,6 +534,15 @@ def load_config(directory: Path | str = "config") -> Config:
     if not directory.is_dir():
         raise ConfigError(str(directory), "", "not a directory; pass --config DIR")
     settings = load_settings(directory)
+    feeds = load_feeds(directory / FEEDS_FILE)
+    watchlist = directory / WATCHLIST_FILE
+    watches = load_watchlist(watchlist)
+    for watch in watches:
+        undefined = _undefined_channel(watch.recipients, settings.alerts.channels)
+        if undefined:
+            raise ConfigError(
+                str(watchlist), f"watch '{watch.id}'.recipients", _no_channel(undefined)
+            )
     return Config(
         directory=directory.resolve(),
         storage=settings.storage,
@@ -507,6 +552,6 @@ def load_config(directory: Path | str = "config") -> Config:
         smtp=settings.smtp,
         schedule=settings.schedule,
         trends=settings.trends,
-        feeds=load_feeds(directory / FEEDS_FILE),
-        watches=load_watchlist(directory / WATCHLIST_FILE),
+        feeds=feeds,
+        watches=watches,
     )
