@@ -60,6 +60,13 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
     [
         ("[fetch]\ntimeout = 'soon'\n", "newsradar.toml: fetch.timeout"),
         ("[alerts]\nrecipients = 3\n", "newsradar.toml: alerts.recipients"),
+        (
+            "[fetch]\nmin_poll_interval = 600\nmax_poll_interval = 300\n",
+            "newsradar.toml: fetch: min_poll_interval (600) is above max_poll_interval",
+        ),
+        ("[extract]\nworkers = 1000\n", "newsradar.toml: extract.workers"),
+        ('[storage]\ndatabase = ""\n', "newsradar.toml: storage.database: empty path"),
+        ('[alerts]\nrecipients = ["channel:desk"]\n', "alerts.recipients: 'channel:desk'"),
     ],
 )
 def test_invalid_configuration_exits_2_with_one_line(
@@ -72,6 +79,19 @@ def test_invalid_configuration_exits_2_with_one_line(
 
     err = capsys.readouterr().err
     assert needle in err.replace("\n", "")
+    assert "Traceback" not in err
+
+
+def test_a_watch_naming_an_undefined_channel_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = WATCHLIST.replace("[[watch]]\n", '[[watch]]\nrecipients = ["channel:desk"]\n', 1)
+    config = write_config(tmp_path, feeds="", watchlist=watchlist)
+
+    assert main(["run", "--config", str(config)]) == 2
+
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "watchlist.toml: watch 'nato'.recipients: 'channel:desk' names no channel" in err
     assert "Traceback" not in err
 
 

@@ -52,6 +52,55 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         ("", FEEDS, 'watch = ["nato"]\n', "as a [[watch]] table"),
         ("", "feed = 3\n", WATCHES, "feed: write each feed as a [[feed]] table"),
         ("", '[feed]\nname = "a"\nurl = "http://x/"\n', WATCHES, "as a [[feed]] table"),
+        # Bounds that cross: accepted once, then the cap silently won over the floor.
+        (
+            "[fetch]\nmin_poll_interval = 600\nmax_poll_interval = 300\n",
+            FEEDS,
+            WATCHES,
+            "fetch: min_poll_interval (600) is above max_poll_interval (300)",
+        ),
+        (
+            "[fetch]\nmin_poll_interval = 300\nmax_poll_interval = 0\n",
+            FEEDS,
+            WATCHES,
+            "fetch: min_poll_interval (300) is above max_poll_interval (0)",
+        ),
+        (
+            "[fetch]\nbackoff_base = 10\nbackoff_cap = 5\n",
+            FEEDS,
+            WATCHES,
+            "fetch: backoff_base (10) is above backoff_cap (5)",
+        ),
+        (
+            "[alerts]\nretry_backoff = 7200\n",
+            FEEDS,
+            WATCHES,
+            "alerts: retry_backoff (7200) is above retry_backoff_cap (3600)",
+        ),
+        ("[extract]\nworkers = 65\n", FEEDS, WATCHES, "extract.workers"),
+        # An empty path resolved to the configuration directory itself: exit 1 at open.
+        ('[storage]\ndatabase = ""\n', FEEDS, WATCHES, "storage.database: empty path"),
+        ('[storage]\ndatabase = "  "\n', FEEDS, WATCHES, "storage.database: empty path"),
+        # A channel nobody defined: accepted, then every delivery to it waited forever.
+        (
+            '[alerts]\nrecipients = ["channel:desk"]\n',
+            FEEDS,
+            WATCHES,
+            "alerts.recipients: 'channel:desk' names no channel in [alerts] channels",
+        ),
+        (
+            '[alerts]\nchannels = { team = "T" }\n'
+            'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
+            FEEDS,
+            WATCHES,
+            "alerts.delivery_by_recipient: 'channel:desk' names no channel in [alerts] channels",
+        ),
+        (
+            "",
+            FEEDS,
+            WATCHES + 'recipients = ["channel:desk"]\n',
+            "watchlist.toml: watch 'nato'.recipients: 'channel:desk' names no channel",
+        ),
     ],
 )
 def test_invalid_configuration_names_file_key_and_fix(
@@ -63,6 +112,34 @@ def test_invalid_configuration_names_file_key_and_fix(
         load_config(directory)
     assert needle in str(info.value)
     assert str(directory) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        "",  # every default
+        # 0/0 is how the benchmark makes every feed due on every pass.
+        "[fetch]\nmin_poll_interval = 0\nmax_poll_interval = 0\n",
+        "[fetch]\nmin_poll_interval = 600\nmax_poll_interval = 600\n",
+        "[fetch]\nbackoff_base = 0\nbackoff_cap = 0\n",
+        "[alerts]\nretry_backoff = 60\nretry_backoff_cap = 60\n",
+        "[extract]\nworkers = 64\n",
+        '[storage]\ndatabase = "db.duckdb"\n',
+        '[alerts]\nrecipients = ["channel:desk"]\nchannels = { desk = "NEWSRADAR_CHANNEL_DESK" }\n'
+        'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
+    ],
+)
+def test_limits_accept_the_values_at_their_edges(tmp_path: Path, settings: str) -> None:
+    directory = write_config(tmp_path, feeds=FEEDS, watchlist=WATCHES)
+    (directory / "newsradar.toml").write_text(settings)
+    assert load_config(directory).feeds
+
+
+def test_a_watch_may_name_a_defined_channel(tmp_path: Path) -> None:
+    watches = WATCHES + 'recipients = ["channel:desk", "desk@example.org"]\n'
+    directory = write_config(tmp_path, feeds=FEEDS, watchlist=watches)
+    (directory / "newsradar.toml").write_text('[alerts]\nchannels = { desk = "DESK_URL" }\n')
+    assert load_config(directory).watches[0].recipients == ("channel:desk", "desk@example.org")
 
 
 def test_every_settings_key_is_documented() -> None:

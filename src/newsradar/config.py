@@ -17,6 +17,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +74,47 @@ def _recipient(value: str) -> str:
     return _address(value)
 
 
+class _KeyedError(ValueError):
+    """Raised by a model validator about one key: reported as ``section.key``, not ``section``."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+def _undefined_channel(recipients: Iterable[str], channels: Mapping[str, str]) -> str | None:
+    """The first ``channel:NAME`` recipient whose NAME is not in ``[alerts] channels``."""
+    for recipient in recipients:
+        if recipient.startswith("channel:") and recipient.removeprefix("channel:") not in channels:
+            return recipient
+    return None
+
+
+def _no_channel(recipient: str) -> str:
+    # Otherwise accepted, and every digest to it waited at delivery for a channel nobody defined.
+    name = recipient.removeprefix("channel:")
+    return (
+        f"{recipient!r} names no channel in [alerts] channels of {SETTINGS_FILE}; add"
+        f' {name} = "NEWSRADAR_CHANNEL_{name.upper().replace("-", "_")}" there'
+        " (the environment variable holding its Apprise URL), or correct the name"
+    )
+
+
+def _not_above(model: BaseModel, low: str, high: str) -> None:
+    """Refuse a floor above its cap: the code would silently obey one and ignore the other."""
+    floor, cap = getattr(model, low), getattr(model, high)
+    if floor > cap:
+        raise ValueError(
+            f"{low} ({_number(floor)}) is above {high} ({_number(cap)});"
+            f" lower {low} or raise {high} (they may be equal)"
+        )
+
+
+def _number(value: float) -> str:
+    # As the user wrote it: 600 rather than 600.0, every digit (":g" rounds 1234567 to 1.23e+06).
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _delivery_mode(value: str) -> str:
     from newsradar.alerts.schedule import parse_delivery
 
@@ -92,6 +134,14 @@ class StorageSettings(_Frozen):
     lock_timeout: float = Field(default=60.0, ge=0)
     # Articles written per transaction.
     batch_size: int = Field(default=200, ge=1, le=100_000)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        # Path("") is Path("."): the configuration directory, which DuckDB then fails to open.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError('empty path; name the DuckDB file, e.g. "data/newsradar.duckdb"')
+        return value
 
 
 class FetchSettings(_Frozen):
@@ -136,9 +186,17 @@ class FetchSettings(_Frozen):
                 raise ValueError(f"{cidr!r} is not a CIDR like '127.0.0.1/32'") from exc
         return value
 
+    @model_validator(mode="after")
+    def _bounds(self) -> FetchSettings:
+        # Equal is fine: min = max = 0 makes every feed due on every pass (see health.py).
+        _not_above(self, "min_poll_interval", "max_poll_interval")
+        _not_above(self, "backoff_base", "backoff_cap")
+        return self
+
 
 class ExtractSettings(_Frozen):
-    workers: int = Field(default=0, ge=0, description="0 means one per core")
+    # At most 64: each worker is a process with up to memory_mb of address space.
+    workers: int = Field(default=0, ge=0, le=64, description="0 means one per core")
     # At most an hour: the worker's SIGALRM backstop is int(2 * timeout), which inf overflows.
     timeout: float = Field(default=20.0, gt=0, le=3600, description="hard limit per page, s")
     memory_mb: int = Field(default=1024, ge=64, description="address-space cap per worker")
@@ -236,6 +294,16 @@ class AlertsSettings(_Frozen):
 
         parse_timezone(value)
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertsSettings:
+        _not_above(self, "retry_backoff", "retry_backoff_cap")
+        # Watches name recipients too: load_config checks those against these channels.
+        for key in ("recipients", "delivery_by_recipient"):
+            undefined = _undefined_channel(getattr(self, key), self.channels)
+            if undefined:
+                raise _KeyedError(key, _no_channel(undefined))
+        return self
 
 
 class ScheduleSettings(_Frozen):
@@ -363,7 +431,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> None:
     err = exc.errors()[0]
-    key = (prefix + ".".join(str(p) for p in err["loc"])).rstrip(".")
+    loc = err["loc"]
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, _KeyedError):
+        loc = (*loc, cause.key)
+    key = (prefix + ".".join(str(p) for p in loc)).rstrip(".")
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key; check the spelling against docs/configuration.md"
@@ -462,6 +534,15 @@ def load_config(directory: Path | str = "config") -> Config:
     if not directory.is_dir():
         raise ConfigError(str(directory), "", "not a directory; pass --config DIR")
     settings = load_settings(directory)
+    feeds = load_feeds(directory / FEEDS_FILE)
+    watchlist = directory / WATCHLIST_FILE
+    watches = load_watchlist(watchlist)
+    for watch in watches:
+        undefined = _undefined_channel(watch.recipients, settings.alerts.channels)
+        if undefined:
+            raise ConfigError(
+                str(watchlist), f"watch '{watch.id}'.recipients", _no_channel(undefined)
+            )
     return Config(
         directory=directory.resolve(),
         storage=settings.storage,
@@ -471,6 +552,6 @@ def load_config(directory: Path | str = "config") -> Config:
         smtp=settings.smtp,
         schedule=settings.schedule,
         trends=settings.trends,
-        feeds=load_feeds(directory / FEEDS_FILE),
-        watches=load_watchlist(directory / WATCHLIST_FILE),
+        feeds=feeds,
+        watches=watches,
     )
