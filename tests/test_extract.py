@@ -270,3 +270,25 @@ def test_result_pickles() -> None:
     result = extract_page(page("article-jsonld.html"), "https://www.example.com/a", now=NOW)
     assert isinstance(result, ExtractedPage)
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_parsed_elements_skip_lxml_html_python_class_lookup() -> None:
+    # The C-level lookup gives form controls no class of their own (lxml.html's Python
+    # callback would return InputElement); the page's text is unaffected.
+    from lxml.html import HtmlElement
+    from trafilatura.utils import load_html
+
+    page = (
+        b"<html><body><form><input name='q'><select><option>a</option></select></form>"
+        + b"<article>"
+        + b"".join(
+            b"<p>On day %d the ministers met in Brussels to agree on the alliance's next steps.</p>"
+            % day
+            for day in range(5)
+        )
+        + b"</article></body></html>"
+    )
+    tree = load_html(page.decode())
+    assert tree is not None
+    assert {type(el) for el in tree.iter("input", "select", "option", "p")} == {HtmlElement}
+    assert extract_page(page).text.count("the ministers met in Brussels") == 5
