@@ -30,6 +30,10 @@ def misbehaving_extract(html: bytes, url: str | None = None, **kw: Any) -> Extra
         return ExtractedPage(text=str(resource.getrlimit(resource.RLIMIT_AS)[0]))
     if html.startswith(b"ECHO"):
         return ExtractedPage(text=html.decode())  # a result as large as the page
+    if html == b"STOPLIST":  # trafilatura's lazy justext cache, as the worker starts
+        from trafilatura import external
+
+        return ExtractedPage(text=str(len(getattr(external, "JT_STOPLIST", None) or ())))
     if html == b"PID":
         return ExtractedPage(text=str(os.getpid()))
     return extract_page(html, url, **kw)

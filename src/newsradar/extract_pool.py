@@ -14,8 +14,9 @@ one that dies (out of memory, a crash) is replaced too; its running page yields 
         for key, result in pool.extract_many(jobs):
             if isinstance(result, ExtractError): ...   # result.kind: extract_timeout | _error
 
-Workers are forked from a forkserver that has imported trafilatura once, so they start small
-(the address-space cap does not count the parent's memory) and a replacement costs a fork.
+Workers are forked from a forkserver that has imported trafilatura once and filled its lazy
+caches, so they start small and warm (the address-space cap does not count the parent's
+memory) and a replacement costs a fork.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ class ExtractorPool:
         method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
         self._ctx = mp.get_context(method)
         if method == "forkserver":
-            self._ctx.set_forkserver_preload(["newsradar.extract"])
+            # newsradar.extract_warm fills trafilatura's lazy caches before any fork.
+            self._ctx.set_forkserver_preload(["newsradar.extract", "newsradar.extract_warm"])
         self._workers: list[_Worker] = []
         self._seq = 0
         # The largest page that may wait in a worker's pipe (see _grow_send_buffer).
