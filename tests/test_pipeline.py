@@ -16,7 +16,7 @@ from newsradar.config import Config, load_config
 from newsradar.errors import StoreLockedError
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, Request, Response
-from tests.sample_site import SEED, WATCHLIST, html_page, serve_seed
+from tests.sample_site import SEED, WATCHLIST, html_page, rss, serve_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -278,3 +278,65 @@ def test_a_database_taken_mid_pass_advances_no_feed_state_and_the_next_pass_stor
             len(SEED_WATCHES), len(SEED_WATCHES),
         )  # fmt: skip
         assert con.execute("SELECT body_hash IS NOT NULL FROM feeds").fetchone() == (True,)
+
+
+@pytest.mark.parametrize(
+    ("total", "size", "sizes"),
+    [
+        (0, 200, []),
+        (10, 200, [10]),
+        (30, 200, [25, 5]),
+        (18, 4, [1, 2, 4, 4, 4, 2, 1]),
+        (5, 1, [1, 1, 1, 1, 1]),
+        (3000, 200, [25, 50, 100, *[200] * 13, 50, 100, 50, 25]),
+    ],
+)
+def test_batches_ramp_up_and_down_and_cover_every_entry(
+    total: int, size: int, sizes: list[int]
+) -> None:
+    assert pipeline.batch_sizes(total, size) == sizes
+    assert sum(sizes) == total and all(0 < s <= size for s in sizes)
+
+
+def test_small_batches_store_every_article_and_every_feeds_state(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    feeds = []
+    for feed in ("east", "west"):
+        items = []
+        for i in range(9):
+            path = f"/{feed}/{i}.html"
+            text = f"Report {i} from the {feed} desk.\n" + f"Paragraph about topic {i}. " * 20
+            http_server.route(
+                path, html_page(f"{feed} {i}", text), headers={"Content-Type": "text/html"}
+            )
+            items.append((f"{feed}-{i}", f"{feed} {i}", http_server.url(path), "summary"))
+        http_server.route(
+            f"/{feed}.xml",
+            rss(items),
+            headers={"Content-Type": "application/rss+xml", "ETag": f'"{feed}"'},
+        )
+        feeds.append((feed, http_server.url(f"/{feed}.xml")))
+    directory = write_config(tmp_path, feeds=feeds_toml(*feeds), watchlist=WATCHLIST)
+    settings = (directory / "newsradar.toml").read_text()
+    (directory / "newsradar.toml").write_text(
+        settings.replace("lock_timeout = 5\n", "lock_timeout = 5\nbatch_size = 4\n")
+    )
+    config = load_config(directory)
+
+    summary = run_pass(config)
+
+    assert summary.articles_stored == 18
+    with db(config) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM articles").fetchone() == (
+            18,
+            18,
+        )
+        assert con.execute(
+            "SELECT count(*) FROM articles WHERE text LIKE '%Report % desk.%'"
+        ).fetchone() == (18,)
+        assert con.execute("SELECT id, etag FROM feeds ORDER BY id").fetchall() == [
+            ("east", '"east"'),
+            ("west", '"west"'),
+        ]
+    assert run_pass(config).articles_stored == 0

@@ -77,6 +77,7 @@ __all__ = [
     "PollResult",
     "RunSummary",
     "StoreResult",
+    "batch_sizes",
     "begin_pass",
     "compiled_matcher",
     "deliver_alerts",
@@ -236,6 +237,28 @@ async def _fetch_pages(
     return list(await asyncio.gather(*(ticker.wrap(one(e)) for e in entries)))
 
 
+def batch_sizes(total: int, size: int) -> list[int]:
+    """How many of ``total`` entries go in each batch: ``size``, ramping up from ``size / 8``
+    at the start and down to it at the end.
+
+    Pages are extracted a batch at a time, fetched one batch ahead and stored one batch
+    behind: the workers wait for the whole first batch to be fetched and for the whole last
+    one to be stored. Small batches at both ends keep those waits short.
+    """
+    ramp = [step for step in (size // 8, size // 4, size // 2) if step > 0]
+    head: list[int] = []
+    tail: list[int] = []
+    left = total
+    for step in ramp:
+        for side in (head, tail):
+            take = min(step, left)
+            if take:
+                side.append(take)
+                left -= take
+    middle = [size] * (left // size) + ([left % size] if left % size else [])
+    return head + middle + tail[::-1]
+
+
 # The articles built from one batch (each with the events it left) and when it was built.
 Built = tuple[list[tuple[Article, list[Event]]], datetime]
 
@@ -248,9 +271,14 @@ def store_entries(
     entries = polled.entries
     page_ticker = Ticker(progress, "pages", len(entries))
     extract_ticker = Ticker(progress, "extraction", len(entries))
-    size = config.storage.batch_size
-    batches = [entries[i : i + size] for i in range(0, len(entries), size)]
-    last_batch_of_feed = {e.feed_id: i // size for i, e in enumerate(entries)}
+    batches: list[Sequence[FeedEntry]] = []
+    last_batch_of_feed: dict[str, int] = {}
+    start = 0
+    for size in batch_sizes(len(entries), config.storage.batch_size):
+        for entry in entries[start : start + size]:
+            last_batch_of_feed[entry.feed_id] = len(batches)
+        batches.append(entries[start : start + size])
+        start += size
     polls_by_batch: dict[int, list[FeedPoll]] = {}
     for poll in polled.polls:
         if poll.feed_id in last_batch_of_feed:
