@@ -81,6 +81,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # An empty path resolved to the configuration directory itself: exit 1 at open.
         ('[storage]\ndatabase = ""\n', FEEDS, WATCHES, "storage.database: empty path"),
         ('[storage]\ndatabase = "  "\n', FEEDS, WATCHES, "storage.database: empty path"),
+        # An empty outbox resolved to the configuration directory: mail among the TOML files.
+        ('[alerts]\noutbox_dir = ""\n', FEEDS, WATCHES, "alerts.outbox_dir: empty path"),
+        ('[alerts]\noutbox_dir = " "\n', FEEDS, WATCHES, "alerts.outbox_dir: empty path"),
         # A channel nobody defined: accepted, then every delivery to it waited forever.
         (
             '[alerts]\nrecipients = ["channel:desk"]\n',
@@ -125,6 +128,7 @@ def test_invalid_configuration_names_file_key_and_fix(
         "[alerts]\nretry_backoff = 60\nretry_backoff_cap = 60\n",
         "[extract]\nworkers = 64\n",
         '[storage]\ndatabase = "db.duckdb"\n',
+        '[alerts]\noutbox_dir = "outbox"\n',
         '[alerts]\nrecipients = ["channel:desk"]\nchannels = { desk = "NEWSRADAR_CHANNEL_DESK" }\n'
         'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
     ],

@@ -115,6 +115,13 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _given_path(value: object, example: str) -> object:
+    """Refuse an empty path: Path("") is Path("."), the configuration directory itself."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"empty path; name {example}")
+    return value
+
+
 def _delivery_mode(value: str) -> str:
     from newsradar.alerts.schedule import parse_delivery
 
@@ -138,10 +145,8 @@ class StorageSettings(_Frozen):
     @field_validator("database", mode="before")
     @classmethod
     def _database(cls, value: object) -> object:
-        # Path("") is Path("."): the configuration directory, which DuckDB then fails to open.
-        if isinstance(value, str) and not value.strip():
-            raise ValueError('empty path; name the DuckDB file, e.g. "data/newsradar.duckdb"')
-        return value
+        # The configuration directory would be the file, which DuckDB then fails to open.
+        return _given_path(value, 'the DuckDB file, e.g. "data/newsradar.duckdb"')
 
 
 class FetchSettings(_Frozen):
@@ -253,6 +258,12 @@ class AlertsSettings(_Frozen):
     channels: dict[str, str] = Field(default_factory=dict)
     # Days of the stories-per-day chart in each digest (0: no chart).
     chart_days: int = Field(default=14, ge=0, le=366)
+
+    @field_validator("outbox_dir", mode="before")
+    @classmethod
+    def _outbox_dir(cls, value: object) -> object:
+        # Mail would be written among the TOML files of the configuration directory.
+        return _given_path(value, 'the outbox directory, e.g. "data/outbox"')
 
     @field_validator("recipients")
     @classmethod
