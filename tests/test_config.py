@@ -84,6 +84,9 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # An empty outbox resolved to the configuration directory: mail among the TOML files.
         ('[alerts]\noutbox_dir = ""\n', FEEDS, WATCHES, "alerts.outbox_dir: empty path"),
         ('[alerts]\noutbox_dir = " "\n', FEEDS, WATCHES, "alerts.outbox_dir: empty path"),
+        # A directory for the database: accepted, then the pass failed opening it (exit 1).
+        ('[storage]\ndatabase = "."\n', FEEDS, WATCHES, "storage.database: /"),
+        ('[storage]\ndatabase = ".."\n', FEEDS, WATCHES, "is a directory; name the DuckDB"),
         # A channel nobody defined: accepted, then every delivery to it waited forever.
         (
             '[alerts]\nrecipients = ["channel:desk"]\n',
@@ -129,6 +132,8 @@ def test_invalid_configuration_names_file_key_and_fix(
         "[extract]\nworkers = 64\n",
         '[storage]\ndatabase = "db.duckdb"\n',
         '[alerts]\noutbox_dir = "outbox"\n',
+        # Neither the file nor its directory exists yet: the first pass creates both.
+        '[storage]\ndatabase = "new/dir/db.duckdb"\n',
         '[alerts]\nrecipients = ["channel:desk"]\nchannels = { desk = "NEWSRADAR_CHANNEL_DESK" }\n'
         'delivery_by_recipient = { "channel:desk" = "hourly" }\n',
     ],
@@ -137,6 +142,17 @@ def test_limits_accept_the_values_at_their_edges(tmp_path: Path, settings: str) 
     directory = write_config(tmp_path, feeds=FEEDS, watchlist=WATCHES)
     (directory / "newsradar.toml").write_text(settings)
     assert load_config(directory).feeds
+
+
+def test_a_database_path_naming_an_existing_directory_is_refused(tmp_path: Path) -> None:
+    directory = write_config(tmp_path, feeds=FEEDS, watchlist=WATCHES)
+    (directory / "newsradar.toml").write_text('[storage]\ndatabase = "data"\n')
+    assert load_config(directory).storage.database == (directory / "data").resolve()
+
+    (directory / "data").mkdir()
+    with pytest.raises(ConfigError) as info:
+        load_config(directory)
+    assert f"storage.database: {(directory / 'data').resolve()} is a directory" in str(info.value)
 
 
 def test_a_watch_may_name_a_defined_channel(tmp_path: Path) -> None:

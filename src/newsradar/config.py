@@ -476,9 +476,16 @@ def load_settings(directory: Path) -> Settings:
             getattr(schedule, name), schedule.timezone, key=f"schedule.{name}", file=str(path)
         )
     base = path.parent.resolve()
-    storage = settings.storage.model_copy(
-        update={"database": (base / settings.storage.database).resolve()}
-    )
+    database = (base / settings.storage.database).resolve()
+    if database.is_dir():
+        # Accepted, the pass failed later opening it (exit 1). A path that does not exist
+        # yet is fine: the first pass creates it.
+        raise ConfigError(
+            str(path),
+            "storage.database",
+            f'{database} is a directory; name the DuckDB file, e.g. "data/newsradar.duckdb"',
+        )
+    storage = settings.storage.model_copy(update={"database": database})
     alerts = settings.alerts.model_copy(
         update={"outbox_dir": (base / settings.alerts.outbox_dir).resolve()}
     )
