@@ -92,6 +92,8 @@ def test_relative_paths_resolve_against_the_config_dir(tmp_path: Path) -> None:
         # A directory for the database: accepted, then the pass failed opening it (exit 1).
         ('[storage]\ndatabase = "."\n', FEEDS, WATCHES, "storage.database: /"),
         ('[storage]\ndatabase = ".."\n', FEEDS, WATCHES, "is a directory; name the DuckDB"),
+        # Accepted, then every maintenance pass crashed on now - timedelta(days=keep_days).
+        ("[storage]\nkeep_days = 1000000\n", FEEDS, WATCHES, "storage.keep_days"),
         # No upper bound: inf waited forever (a lock, a Retry-After-less 429, a dead server) or
         # overflowed a timestamp (alerts retry_at after ~30 failures) or a C timeout (exit 70).
         (
@@ -208,7 +210,7 @@ def test_invalid_configuration_names_file_key_and_fix(
         # Neither the file nor its directory exists yet: the first pass creates both.
         '[storage]\ndatabase = "new/dir/db.duckdb"\n',
         # Every duration at its cap (docs/configuration.md says why each cap is where it is).
-        "[storage]\nlock_timeout = 86400\n",
+        "[storage]\nlock_timeout = 86400\nkeep_days = 36600\n",
         "[fetch]\ntimeout = 3600\ndeadline = 3600\nparse_timeout = 3600\n",
         "[fetch]\nbackoff_base = 3600\nbackoff_cap = 3600\n",
         "[fetch]\nmin_poll_interval = 31622400\nmax_poll_interval = 31622400\n",

@@ -136,7 +136,8 @@ class _Frozen(BaseModel):
 class StorageSettings(_Frozen):
     database: Path = Path("data/newsradar.duckdb")
     # Prune article bodies (never matches or counts) older than this; 0 keeps everything.
-    keep_days: int = Field(default=0, ge=0)
+    # At most a century: maintenance computes now - keep_days, which a million days overflows.
+    keep_days: int = Field(default=0, ge=0, le=36_600)
     # How long a writer or reader waits for another process to release the file.
     # At most a day: inf waited forever for a process that may never let go.
     lock_timeout: float = Field(default=60.0, ge=0, le=86_400)
