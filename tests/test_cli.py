@@ -66,6 +66,11 @@ def test_run_end_to_end_in_a_real_process(tmp_path: Path, http_server: LoopbackH
         ),
         ("[extract]\nworkers = 1000\n", "newsradar.toml: extract.workers"),
         ('[storage]\ndatabase = ""\n', "newsradar.toml: storage.database: empty path"),
+        ('[alerts]\noutbox_dir = ""\n', "newsradar.toml: alerts.outbox_dir: empty path"),
+        ('[storage]\ndatabase = "."\n', "is a directory; name the DuckDB file"),
+        ("[alerts]\nretry_backoff_cap = inf\n", "newsradar.toml: alerts.retry_backoff_cap"),
+        ("[fetch]\nbackoff_cap = inf\n", "newsradar.toml: fetch.backoff_cap"),
+        ("[storage]\nkeep_days = 1000000\n", "newsradar.toml: storage.keep_days"),
         ('[alerts]\nrecipients = ["channel:desk"]\n', "alerts.recipients: 'channel:desk'"),
     ],
 )

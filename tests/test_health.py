@@ -78,6 +78,23 @@ def test_failure_delay_is_capped_even_with_a_long_interval() -> None:
     assert failure_delay(30, 300, S) == 86_400
 
 
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (S, 86_400.0),
+        # 0/0 makes a dead feed fail on every pass: 1025 failures in under 11 days.
+        (FetchSettings(min_poll_interval=0, max_poll_interval=0), 0.0),
+        (FetchSettings(min_poll_interval=31_622_400, max_poll_interval=31_622_400), 31_622_400.0),
+    ],
+)
+@pytest.mark.parametrize("failures", [1025, 10**6])
+def test_failure_delay_survives_any_number_of_failures(
+    settings: FetchSettings, expected: float, failures: int
+) -> None:
+    # 2.0 ** 1024 raised OverflowError: the pass crashed on every feed that failed that often.
+    assert failure_delay(failures, 300, settings) == expected
+
+
 def _result(*hops: tuple[str, str]) -> FetchResult:
     return FetchResult("a", hops[-1][1] if hops else "a", 200, {}, b"", permanent_redirects=hops)
 

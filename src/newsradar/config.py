@@ -115,6 +115,13 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _given_path(value: object, example: str) -> object:
+    """Refuse an empty path: Path("") is Path("."), the configuration directory itself."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"empty path; name {example}")
+    return value
+
+
 def _delivery_mode(value: str) -> str:
     from newsradar.alerts.schedule import parse_delivery
 
@@ -129,24 +136,25 @@ class _Frozen(BaseModel):
 class StorageSettings(_Frozen):
     database: Path = Path("data/newsradar.duckdb")
     # Prune article bodies (never matches or counts) older than this; 0 keeps everything.
-    keep_days: int = Field(default=0, ge=0)
+    # At most a century: maintenance computes now - keep_days, which a million days overflows.
+    keep_days: int = Field(default=0, ge=0, le=36_600)
     # How long a writer or reader waits for another process to release the file.
-    lock_timeout: float = Field(default=60.0, ge=0)
+    # At most a day: inf waited forever for a process that may never let go.
+    lock_timeout: float = Field(default=60.0, ge=0, le=86_400)
     # Articles written per transaction.
     batch_size: int = Field(default=200, ge=1, le=100_000)
 
     @field_validator("database", mode="before")
     @classmethod
     def _database(cls, value: object) -> object:
-        # Path("") is Path("."): the configuration directory, which DuckDB then fails to open.
-        if isinstance(value, str) and not value.strip():
-            raise ValueError('empty path; name the DuckDB file, e.g. "data/newsradar.duckdb"')
-        return value
+        # The configuration directory would be the file, which DuckDB then fails to open.
+        return _given_path(value, 'the DuckDB file, e.g. "data/newsradar.duckdb"')
 
 
 class FetchSettings(_Frozen):
-    timeout: float = Field(default=10.0, gt=0, description="connect/read/write timeout, s")
-    deadline: float = Field(default=30.0, gt=0, description="overall limit per request, s")
+    # At most an hour each, as [extract] timeout: inf let a silent server hold a worker forever.
+    timeout: float = Field(default=10.0, gt=0, le=3600, description="connect/read/write timeout, s")
+    deadline: float = Field(default=30.0, gt=0, le=3600, description="overall limit per request, s")
     max_feed_bytes: int = Field(default=10_000_000, gt=0)
     max_page_bytes: int = Field(default=5_000_000, gt=0)
     max_entries_per_feed: int = Field(default=500, gt=0)
@@ -156,17 +164,28 @@ class FetchSettings(_Frozen):
     # At most an hour: the pass sleeps this long between requests to a host; inf never wakes.
     min_host_delay: float = Field(default=0.5, ge=0, le=3600)
     retries: int = Field(default=2, ge=0, le=10, description="in-run retries of transient errors")
-    backoff_base: float = Field(default=1.0, ge=0)
-    backoff_cap: float = Field(default=60.0, ge=0)
-    min_poll_interval: float = Field(default=300.0, ge=0, description="s between polls, floor")
-    max_poll_interval: float = Field(default=86_400.0, ge=0, description="s between polls, cap")
+    # At most an hour, as min_host_delay: the pass sleeps up to this long before a retry, and a
+    # 429 without a readable Retry-After blocks the host this long (inf overflowed the block's
+    # timestamp; a huge finite cap slept the pass past any schedule).
+    backoff_base: float = Field(default=1.0, ge=0, le=3600)
+    backoff_cap: float = Field(default=60.0, ge=0, le=3600)
+    # At most a year (as [schedule] stale_hours): next_poll_at = now + interval must not overflow.
+    min_poll_interval: float = Field(
+        default=300.0, ge=0, le=31_622_400, description="s between polls, floor"
+    )
+    max_poll_interval: float = Field(
+        default=86_400.0, ge=0, le=31_622_400, description="s between polls, cap"
+    )
     user_agent: str = "newsradar/0.1"
     contact_url: str = "https://github.com/newsradar/newsradar"
     respect_robots: bool = True
     allow_private_networks: bool = False
     # CIDRs exempt from the private-address block, e.g. ["127.0.0.1/32"].
     allow_networks: tuple[str, ...] = ()
-    parse_timeout: float = Field(default=10.0, gt=0, description="hard limit per feed parse, s")
+    # At most an hour: waited on with Future.result(timeout=), which inf overflows.
+    parse_timeout: float = Field(
+        default=10.0, gt=0, le=3600, description="hard limit per feed parse, s"
+    )
 
     @field_validator("user_agent", "contact_url")
     @classmethod
@@ -209,7 +228,8 @@ class SmtpSettings(_Frozen):
     tls: Literal["starttls", "implicit", "none"] = "starttls"
     username: str | None = None
     sender: str = "newsradar@localhost"
-    timeout: float = Field(default=30.0, gt=0)
+    # At most an hour: it becomes the socket timeout, which inf overflows (OverflowError).
+    timeout: float = Field(default=30.0, gt=0, le=3600)
 
     @property
     def password(self) -> str | None:
@@ -244,8 +264,10 @@ class AlertsSettings(_Frozen):
     # Per-recipient delivery mode overrides, address -> mode.
     delivery_by_recipient: dict[str, str] = Field(default_factory=dict)
     # Back-off of temporary delivery failures: base, 2*base, 4*base ... up to the cap (s).
-    retry_backoff: float = Field(default=300.0, ge=0)
-    retry_backoff_cap: float = Field(default=3_600.0, ge=0)
+    # At most a day: a failing digest is still tried daily, and now + base * 2**30 with an
+    # unbounded cap overflowed the retry timestamp after ~30 failed attempts.
+    retry_backoff: float = Field(default=300.0, ge=0, le=86_400)
+    retry_backoff_cap: float = Field(default=3_600.0, ge=0, le=86_400)
     # Snippets shown per story, and stories per mail (the rest go in the next digest).
     max_snippets: int = Field(default=3, ge=1, le=50)
     max_stories: int = Field(default=100, ge=1, le=10_000)
@@ -253,6 +275,12 @@ class AlertsSettings(_Frozen):
     channels: dict[str, str] = Field(default_factory=dict)
     # Days of the stories-per-day chart in each digest (0: no chart).
     chart_days: int = Field(default=14, ge=0, le=366)
+
+    @field_validator("outbox_dir", mode="before")
+    @classmethod
+    def _outbox_dir(cls, value: object) -> object:
+        # Mail would be written among the TOML files of the configuration directory.
+        return _given_path(value, 'the outbox directory, e.g. "data/outbox"')
 
     @field_validator("recipients")
     @classmethod
@@ -465,9 +493,16 @@ def load_settings(directory: Path) -> Settings:
             getattr(schedule, name), schedule.timezone, key=f"schedule.{name}", file=str(path)
         )
     base = path.parent.resolve()
-    storage = settings.storage.model_copy(
-        update={"database": (base / settings.storage.database).resolve()}
-    )
+    database = (base / settings.storage.database).resolve()
+    if database.is_dir():
+        # Accepted, the pass failed later opening it (exit 1). A path that does not exist
+        # yet is fine: the first pass creates it.
+        raise ConfigError(
+            str(path),
+            "storage.database",
+            f'{database} is a directory; name the DuckDB file, e.g. "data/newsradar.duckdb"',
+        )
+    storage = settings.storage.model_copy(update={"database": database})
     alerts = settings.alerts.model_copy(
         update={"outbox_dir": (base / settings.alerts.outbox_dir).resolve()}
     )

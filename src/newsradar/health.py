@@ -116,7 +116,9 @@ def poll_interval(cadence_s: float | None, settings: FetchSettings) -> float:
 def failure_delay(failures: int, interval: float, settings: FetchSettings) -> float:
     """Wait after the n-th consecutive failure: doubling from the interval, capped."""
     cap = max(settings.max_poll_interval, settings.min_poll_interval)
-    return float(min(cap, max(interval, 1.0) * 2.0 ** max(failures - 1, 0)))
+    # 2.0**1024 overflows; 2**30 s is past any cap the configuration accepts (a year).
+    exponent = min(max(failures - 1, 0), 30)
+    return float(min(cap, max(interval, 1.0) * 2.0**exponent))
 
 
 def permanent_target(url: str, result: FetchResult) -> str | None:
