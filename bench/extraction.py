@@ -23,6 +23,7 @@ import trafilatura
 
 from bench._aeb import aeb_dir, load_pages, load_predictions, load_truth, load_urls, score
 from bench._row import row
+from bench._stock import stock_trafilatura
 from newsradar.config import ExtractSettings
 from newsradar.errors import ExtractError
 from newsradar.extract_pool import ExtractJob, ExtractorPool, worker_count
@@ -99,7 +100,7 @@ def _throughput(
             pass
         cold_ours = time.perf_counter() - t0
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(workers) as executor:
+        with ProcessPoolExecutor(workers, initializer=stock_trafilatura) as executor:
             list(executor.map(_plain, args[:warm]))
             cold_plain = time.perf_counter() - t0
             for _ in range(rounds):

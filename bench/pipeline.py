@@ -39,6 +39,7 @@ import trafilatura
 import newsradar.extract
 from bench._aeb import aeb_dir, load_truth, score
 from bench._site import Site, SiteServer, parse_page_path
+from bench._stock import stock_trafilatura
 
 __all__ = ["run"]
 
@@ -112,6 +113,7 @@ _worker_options: dict[str, Any] = {}
 
 def _init_worker(root: str, pages: int, feeds: int, options: dict[str, Any]) -> None:
     global _worker_site, _worker_options
+    stock_trafilatura()
     _worker_site = Site(Path(root), pages, feeds)
     _worker_options = options
 
@@ -472,7 +474,8 @@ def _rows(
                 else ""
             )
             + "; bound calls "
-            f"trafilatura.bare_extraction with newsradar.extract's options {bound.options}",
+            f"trafilatura.bare_extraction with newsradar.extract's options {bound.options}, "
+            "trafilatura as shipped (lxml.html's own element class lookup)",
         ),
         _row(
             "CPU time per article, whole run process tree incl. Prefect (lower is better)",
