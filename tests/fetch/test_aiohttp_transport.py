@@ -26,7 +26,7 @@ def test_long_and_many_headers_are_accepted(http_server: LoopbackHTTPServer) -> 
     # Content-Security-Policy lines of tens of KB and long cookie lists are real; aiohttp's
     # defaults (8,190 bytes a line, 128 headers) would refuse them.
     headers = {**HTML, "Content-Security-Policy": "default-src 'self' " + "x" * 30_000}
-    headers.update({f"X-Filler-{i}": "y" * 40 for i in range(300)})
+    headers.update({f"X-Filler-{i}": "y" * 40 for i in range(200)})
     http_server.route("/a", PAGE, headers=headers)
     result = run(lambda f: f.fetch_page(http_server.url("/a")), settings(respect_robots=False))
     assert result.body == PAGE
@@ -65,6 +65,22 @@ def test_pooled_connections_are_reused_and_an_abandoned_body_is_not(
     assert http_server.connections == 2
 
 
+def test_an_endless_header_section_is_cut_off() -> None:
+    def flood(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        line = b"X-Flood: " + b"a" * 1000 + b"\r\n"
+        for _ in range(20_000):  # 20 MB of headers, never a blank line
+            conn.sendall(line)
+
+    server = RawTCPServer(flood).start()
+    try:
+        exc = _fail(server.url("/feed"))
+    finally:
+        server.stop()
+    assert exc.kind == "protocol_error"
+
+
 def test_garbage_instead_of_http_is_a_protocol_error() -> None:
     def garbage(conn: socket.socket) -> None:
         conn.recv(65536)
@@ -86,3 +102,9 @@ def test_old_ipv4_spellings_are_vetted_as_the_address_they_mean(
     url = f"http://{host}:{port}/feed"
     assert _fail(url, allow_networks=()).kind == "blocked_address"
     assert http_server.connections == 0
+
+
+@pytest.mark.parametrize("host", ["1.2.3.4.5", "999.1.1.1", "1..2"])
+def test_numeric_hosts_that_are_no_address_are_bad_urls(host: str) -> None:
+    # aiohttp would dial these itself rather than ask the guard's resolver.
+    assert _fail(f"http://{host}/feed").kind == "bad_url"

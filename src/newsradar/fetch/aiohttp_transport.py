@@ -22,10 +22,11 @@ from yarl import URL
 
 __all__ = ["AiohttpTransport"]
 
-# Header limits well above aiohttp's defaults (8,190 bytes a line, 128 headers): real sites
-# send Content-Security-Policy and Set-Cookie lines of tens of KB, and h11 allowed 100 KB.
-_MAX_LINE = 100 * 1024
-_MAX_HEADERS = 1024
+# Header limits above aiohttp's defaults (8,190 bytes a line, 128 headers): real sites send
+# Content-Security-Policy and Set-Cookie lines of tens of KB. Their product bounds what a
+# hostile server can make us buffer before the body (16 MB).
+_MAX_LINE = 64 * 1024
+_MAX_HEADERS = 256
 # Bytes aiohttp buffers per response before it stops reading the socket.
 _READ_BUFSIZE = 256 * 1024
 

@@ -274,6 +274,9 @@ class Fetcher:
             raise PermanentFetchError("bad_url", url, f"port {parsed.port} is out of range")
         literal = literal_address(parsed.host)
         if literal is None:
+            if ":" in parsed.host or parsed.host.replace(".", "").isdigit():
+                # aiohttp dials a host like this itself, without asking the resolver.
+                raise PermanentFetchError("bad_url", url, f"{parsed.host} is not an IP address")
             return parsed  # a name: vetted after resolution, by the connector's resolver
         self._policy.check(url, parsed.host, [str(literal)])
         return parsed
