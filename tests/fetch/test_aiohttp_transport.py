@@ -3,23 +3,37 @@ kind, and pooled connections never mix two responses."""
 
 from __future__ import annotations
 
+import base64
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from newsradar.errors import FetchError
+from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
 from newsradar.fetch import Fetcher
-from tests.fetch.helpers import run, settings
+from tests.fetch.helpers import RSS, run, settings
 from tests.loopback import LoopbackHTTPServer, RawTCPServer
 
 PAGE = b"<!doctype html><html><body><p>Hello</p></body></html>"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+FEED = {"Content-Type": "application/rss+xml"}
 
 
 def _fail(url: str, **overrides: object) -> FetchError:
     with pytest.raises(FetchError) as caught:
         run(lambda f: f.fetch_feed(url), settings(**overrides))
     return caught.value
+
+
+def _answer(raw: bytes) -> Callable[[socket.socket], None]:
+    """A raw server behaviour: read the request, send ``raw`` as it is, hang up."""
+
+    def behaviour(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(raw)
+
+    return behaviour
 
 
 def test_long_and_many_headers_are_accepted(http_server: LoopbackHTTPServer) -> None:
@@ -108,3 +122,48 @@ def test_old_ipv4_spellings_are_vetted_as_the_address_they_mean(
 def test_numeric_hosts_that_are_no_address_are_bad_urls(host: str) -> None:
     # aiohttp would dial these itself rather than ask the guard's resolver.
     assert _fail(f"http://{host}/feed").kind == "bad_url"
+
+
+def test_credentials_in_the_url_go_out_as_basic_auth(http_server: LoopbackHTTPServer) -> None:
+    # A private feed's URL may carry user:password; httpx turns it into an Authorization
+    # header, which aiohttp refuses to combine with credentials still in the URL.
+    http_server.route("/feed", RSS, headers=FEED)
+    url = http_server.url("/feed").replace("://", "://reader:p%40ss@")
+    result = run(lambda f: f.fetch_feed(url), settings())
+    assert result.body == RSS
+    sent = http_server.requests[0].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+
+
+@pytest.mark.parametrize(
+    "request_headers",
+    [
+        {"etag": '"a\nX-Injected: 1"'},
+        {"etag": '"a\rb"'},
+        {"last_modified": "Mon\x00"},
+        {"headers": {"X-Api-Key": "k1\r\nX-Injected: 1"}},
+        {"headers": {"X Api Key": "k1"}},
+    ],
+)
+def test_headers_that_cannot_be_sent_are_bad_urls_before_any_request(
+    http_server: LoopbackHTTPServer, request_headers: dict[str, Any]
+) -> None:
+    # A stored validator or a feeds.toml header with a line break must not crash the pass
+    # (nor split the request): it is the feed's own permanent error.
+    http_server.route("/feed", RSS, headers=FEED)
+    with pytest.raises(PermanentFetchError) as caught:
+        run(lambda f: f.fetch_feed(http_server.url("/feed"), **request_headers), settings())
+    assert caught.value.kind == "bad_url"
+    assert http_server.requests == []
+
+
+@pytest.mark.parametrize("status", [b"000 Zero", b"099 Odd", b"101 Switching Protocols"])
+def test_status_codes_no_final_response_has_are_protocol_errors(status: bytes) -> None:
+    # Not a 3xx answer to report as permanent: a broken (or unasked-for upgrade) response.
+    response = b"HTTP/1.1 %s\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n"
+    server = RawTCPServer(_answer(response % (status, len(RSS)) + RSS)).start()
+    try:
+        exc = _fail(server.url("/feed"))
+    finally:
+        server.stop()
+    assert isinstance(exc, TransientFetchError) and exc.kind == "protocol_error"

@@ -13,6 +13,7 @@ the client vets before each hop.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 
@@ -29,6 +30,10 @@ _MAX_LINE = 64 * 1024
 _MAX_HEADERS = 256
 # Bytes aiohttp buffers per response before it stops reading the socket.
 _READ_BUFSIZE = 256 * 1024
+# What may go out in a header: a name that is an RFC 9110 token, a value without control
+# characters (tab aside). aiohttp raises a bare ValueError on line breaks and sends the rest.
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _translated(exc: Exception) -> Exception:
@@ -99,11 +104,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {})
-        headers = [(name.decode("ascii"), _text(value)) for name, value in request.headers.raw]
+        headers = [_header(name, value) for name, value in request.headers.raw]
         try:
             response = await self._open().request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                # httpx already turned user:password into an Authorization header; aiohttp
+                # refuses to get credentials both ways.
+                URL(str(request.url), encoded=True).with_user(None),
                 headers=headers,
                 data=request.content or None,
                 allow_redirects=False,
@@ -115,6 +122,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except (aiohttp.ClientError, ssl.SSLError) as exc:
             raise _translated(exc) from exc
+        if response.status < 200:
+            # aiohttp skips interim 1xx answers; what is left is no final response: a status
+            # under 100, or 101 switching to a protocol we never asked for.
+            response.close()
+            raise httpx.RemoteProtocolError(f"status {response.status} is not a final response")
         version = response.version
         extensions = {
             "http_version": f"HTTP/{version.major}.{version.minor}".encode() if version else b"",
@@ -132,6 +144,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _header(name: bytes, value: bytes) -> tuple[str, str]:
+    """A request header as aiohttp takes it, or ``LocalProtocolError`` if it cannot be sent."""
+    if not _TOKEN.fullmatch(name):
+        raise httpx.LocalProtocolError(f"header name {name!r} is not a valid HTTP token")
+    if _CONTROL.search(value):
+        raise httpx.LocalProtocolError(
+            f"header {name.decode()} holds a control character ({value!r}); remove it"
+        )
+    return name.decode("ascii"), _text(value)
 
 
 def _text(value: bytes) -> str:
