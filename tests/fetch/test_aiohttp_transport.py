@@ -3,8 +3,10 @@ kind, and pooled connections never mix two responses."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
 from newsradar.fetch import Fetcher
-from tests.fetch.helpers import RSS, run, settings
+from tests.fetch.helpers import RSS, names, run, settings
 from tests.loopback import LoopbackHTTPServer, RawTCPServer
 
 PAGE = b"<!doctype html><html><body><p>Hello</p></body></html>"
@@ -167,3 +169,46 @@ def test_status_codes_no_final_response_has_are_protocol_errors(status: bytes) -
     finally:
         server.stop()
     assert isinstance(exc, TransientFetchError) and exc.kind == "protocol_error"
+
+
+class _KeepAliveServer:
+    """Answers every request on a connection until the client hangs up; counts open ones."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.lock = threading.Lock()
+        self.raw = RawTCPServer(self._serve).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self.lock:
+            self.open += 1
+        try:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n"
+            while conn.recv(65536):
+                conn.sendall(head % len(RSS) + b"\r\n" + RSS)
+        finally:
+            with self.lock:
+                self.open -= 1
+
+
+def test_idle_connections_to_many_hosts_stay_bounded() -> None:
+    # A pass touches hundreds of hosts within the keep-alive time; one idle socket kept per
+    # host would run the process out of file descriptors. At most `concurrency` stay idle.
+    server = _KeepAliveServer()
+    hosts = {f"h{i}.test": ["127.0.0.1"] for i in range(40)}
+
+    async def many_hosts(fetcher: Fetcher) -> int:
+        for host in hosts:
+            await fetcher.fetch_feed(f"http://{host}:{server.raw.port}/feed")
+        for _ in range(100):  # closed sockets reach the server thread in a moment
+            if server.open <= 4:
+                break
+            await asyncio.sleep(0.05)
+        return server.open
+
+    try:
+        still_open = run(many_hosts, settings(concurrency=4, per_host=1), resolver=names(hosts))
+    finally:
+        server.raw.stop()
+    assert server.raw.connections == 40
+    assert still_open <= 4

@@ -16,12 +16,15 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ConnectionKey
 from yarl import URL
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "BoundedConnector"]
 
 # Header limits above aiohttp's defaults (8,190 bytes a line, 128 headers): real sites send
 # Content-Security-Policy and Set-Cookie lines of tens of KB. Their product bounds what a
@@ -55,6 +58,30 @@ def _translated(exc: Exception) -> Exception:
     if isinstance(exc, ssl.SSLError):
         return httpx.ConnectError(f"TLS error: {exc}")
     return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}")
+
+
+class BoundedConnector(aiohttp.TCPConnector):
+    """aiohttp's connector keeping at most ``max_idle`` idle connections, oldest closed first.
+
+    aiohttp's ``limit`` counts connections in use only: each host of a pass would keep an
+    idle socket for the whole keep-alive time, hundreds of file descriptors in a pass over
+    many hosts. (Overrides ``_release``, where aiohttp pools a connection after its response.)
+    """
+
+    def __init__(self, *, max_idle: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_idle = max_idle
+
+    def _release(
+        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
+    ) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        idle = [(t, p) for pool in self._conns.values() for p, t in pool if p.is_connected()]
+        if len(idle) > self._max_idle:
+            idle.sort(key=lambda pair: pair[0])
+            # A closed connection is dropped from the pool when aiohttp next looks at it.
+            for _, proto in idle[: len(idle) - self._max_idle]:
+                proto.close()
 
 
 class _Body(httpx.AsyncByteStream):

@@ -11,7 +11,7 @@ import httpx
 
 from newsradar.config import FetchSettings
 from newsradar.errors import FetchError, PermanentFetchError, TransientFetchError
-from newsradar.fetch.aiohttp_transport import AiohttpTransport
+from newsradar.fetch.aiohttp_transport import AiohttpTransport, BoundedConnector
 from newsradar.fetch.guard import AddressPolicy, GuardedResolver, Resolver, system_resolver
 
 __all__ = ["bot_wall", "guarded_transport", "header_bytes", "headers_of", "translate"]
@@ -31,11 +31,13 @@ def guarded_transport(
     tls = ssl_context or ssl.create_default_context(cafile=certifi.where())
 
     def connector() -> aiohttp.TCPConnector:
-        return aiohttp.TCPConnector(
+        return BoundedConnector(
             resolver=GuardedResolver(policy, resolver or system_resolver, settings.timeout),
             ssl=tls,
             limit=settings.concurrency,
             limit_per_host=settings.per_host,
+            # Enough for the next requests to the hosts in flight, not one per host seen.
+            max_idle=settings.concurrency,
             keepalive_timeout=5.0,
         )
 
