@@ -139,6 +139,8 @@ def test_dns_rebinding_connects_to_the_checked_address(http_server: LoopbackHTTP
         # A port out of range raised OverflowError from connect() and ended the pass.
         "http://127.0.0.1:99999/feed",
         "http://127.0.0.1:0/feed",
+        # A host in punycode that does not decode raised IDNAError and ended the pass.
+        "http://xn--zz.example/feed",
     ],
 )
 def test_malformed_urls_are_typed_errors(url: str) -> None:

@@ -264,21 +264,22 @@ class Fetcher:
     def _vet_url(self, url: str) -> httpx.URL:
         try:
             parsed = httpx.URL(url)
-        except httpx.InvalidURL as exc:
+            host = parsed.host  # decodes an xn-- host; a broken one raises IDNAError
+        except (httpx.InvalidURL, UnicodeError) as exc:
             raise PermanentFetchError("bad_url", url, f"not a valid URL ({exc})") from None
         check_scheme(url, parsed.scheme)
-        if not parsed.host:
+        if not host:
             raise PermanentFetchError("bad_url", url, "the URL has no host")
         # httpx accepts any number; connect() raises OverflowError past 65535.
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise PermanentFetchError("bad_url", url, f"port {parsed.port} is out of range")
-        literal = literal_address(parsed.host)
+        literal = literal_address(host)
         if literal is None:
-            if ":" in parsed.host or parsed.host.replace(".", "").isdigit():
+            if ":" in host or host.replace(".", "").isdigit():
                 # aiohttp dials a host like this itself, without asking the resolver.
-                raise PermanentFetchError("bad_url", url, f"{parsed.host} is not an IP address")
+                raise PermanentFetchError("bad_url", url, f"{host} is not an IP address")
             return parsed  # a name: vetted after resolution, by the connector's resolver
-        self._policy.check(url, parsed.host, [str(literal)])
+        self._policy.check(url, host, [str(literal)])
         return parsed
 
     async def _exchange(
