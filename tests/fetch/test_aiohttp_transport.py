@@ -212,3 +212,84 @@ def test_idle_connections_to_many_hosts_stay_bounded() -> None:
         server.raw.stop()
     assert server.raw.connections == 40
     assert still_open <= 4
+
+
+_CT = b"Content-Type: application/rss+xml\r\n"
+_CL = b"Content-Length: %d\r\n" % len(RSS)
+_CHUNK = b"%x\r\n%s\r\n" % (len(RSS), RSS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "outcome"),
+    [
+        # Framings real servers use: all read whole.
+        (b"HTTP/1.0 200 OK\r\n" + _CT + b"\r\n" + RSS, "ok"),  # read to close
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n" + _CT + _CL + b"\r\n" + RSS, "ok"),
+        (
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\n" + _CT + _CL + b"\r\n" + RSS,
+            "ok",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + _CT + b"Transfer-Encoding: chunked\r\n\r\n"
+            b"%x;ext=1\r\n%s\r\n0\r\nX-Trailer: t\r\n\r\n" % (len(RSS), RSS),
+            "ok",
+        ),
+        (
+            b"HTTP/1.1 200 OK\n" + _CT.replace(b"\r", b"") + _CL.replace(b"\r", b"") + b"\n" + RSS,
+            "ok",
+        ),
+        (b"HTTP/1.1 200 OK\r\n" + _CT + b"X-Folded: a\r\n b\r\n" + _CL + b"\r\n" + RSS, "ok"),
+        ("HTTP/1.1 200 Très bien\r\n".encode() + _CT + _CL + b"\r\n" + RSS, "ok"),
+        (b"HTTP/1.1 600 Odd\r\n" + _CT + _CL + b"\r\n" + RSS, "http_5xx"),
+        # Broken framing, bad status lines and headers, cut transfers: never a body.
+        (b"HTTP/1.1 200 OK\r\n" + _CT + _CL + b"Content-Length: 5\r\n\r\n" + RSS, "protocol_error"),
+        (b"HTTP/1.1 abc Odd\r\n" + _CT + _CL + b"\r\n" + RSS, "protocol_error"),
+        (
+            b"HTTP/1.1 200 OK\r\n" + _CT + b'ETag: "a\x00b"\r\n' + _CL + b"\r\n" + RSS,
+            "protocol_error",
+        ),
+        (b"HTTP/1.1 200 OK\r\n" + _CT + b"Content-Le", "protocol_error"),
+        (b"HTTP/1.1 200 OK\r\n" + _CT + b"Content-Length: 9999\r\n\r\n" + RSS, "protocol_error"),
+        (
+            b"HTTP/1.1 200 OK\r\n" + _CT + b"Transfer-Encoding: chunked\r\n\r\n" + _CHUNK,
+            "protocol_error",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + _CT + b"Transfer-Encoding: chunked\r\n\r\nfff\r\n" + RSS,
+            "protocol_error",
+        ),
+    ],
+)
+def test_what_servers_send_is_read_whole_or_refused(raw: bytes, outcome: str) -> None:
+    server = RawTCPServer(_answer(raw)).start()
+    try:
+        result = run(lambda f: f.fetch_feed(server.url("/feed")), settings())
+        got = "ok" if result.body == RSS else repr(result.body)
+    except FetchError as exc:
+        got = exc.kind
+        # A cut or broken response is worth another try; it is never stored as complete.
+        assert exc.kind != "protocol_error" or isinstance(exc, TransientFetchError)
+    finally:
+        server.stop()
+    assert got == outcome
+
+
+def test_a_pooled_connection_the_server_dropped_is_not_the_feeds_failure() -> None:
+    # The server hangs up on the second request of a kept-alive connection (its idle
+    # timeout and our request crossed): the request goes again on a new connection.
+    def once_per_connection(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" + _CT + _CL + b"\r\n" + RSS)
+        conn.recv(65536)
+
+    server = RawTCPServer(once_per_connection).start()
+
+    async def three(fetcher: Fetcher) -> list[bytes]:
+        return [(await fetcher.fetch_feed(server.url("/feed"))).body for _ in range(3)]
+
+    try:
+        bodies = run(three, settings(per_host=1, concurrency=1))
+    finally:
+        server.stop()
+    assert bodies == [RSS, RSS, RSS]
