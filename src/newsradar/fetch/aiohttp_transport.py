@@ -20,8 +20,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-from aiohttp.client_proto import ResponseHandler
-from aiohttp.client_reqrep import ConnectionKey
 from yarl import URL
 
 __all__ = ["AiohttpTransport", "BoundedConnector"]
@@ -65,18 +63,21 @@ class BoundedConnector(aiohttp.TCPConnector):
 
     aiohttp's ``limit`` counts connections in use only: each host of a pass would keep an
     idle socket for the whole keep-alive time, hundreds of file descriptors in a pass over
-    many hosts. (Overrides ``_release``, where aiohttp pools a connection after its response.)
+    many hosts. This hooks ``_release``, where aiohttp pools a connection after its response,
+    and reads its pool ``_conns``: both private, so arguments pass through untouched, and an
+    aiohttp without them keeps its own pooling (the test on idle sockets then fails).
     """
 
     def __init__(self, *, max_idle: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._max_idle = max_idle
 
-    def _release(
-        self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
-    ) -> None:
-        super()._release(key, protocol, should_close=should_close)
-        idle = [(t, p) for pool in self._conns.values() for p, t in pool if p.is_connected()]
+    def _release(self, *args: Any, **kwargs: Any) -> None:
+        super()._release(*args, **kwargs)
+        pools = getattr(self, "_conns", None)
+        if not isinstance(pools, dict):
+            return
+        idle = [(t, p) for pool in pools.values() for p, t in pool if p.is_connected()]
         if len(idle) > self._max_idle:
             idle.sort(key=lambda pair: pair[0])
             # A closed connection is dropped from the pool when aiohttp next looks at it.
