@@ -195,6 +195,9 @@ class Sample:
     cpu_by_role: dict[str, float] = field(default_factory=dict)  # the same, per _role
 
 
+_OTHER = "other helper processes"
+
+
 def _role(pid: int, root: int) -> str:
     """What a process of the run's tree is, from its command line."""
     if pid == root:
@@ -208,7 +211,7 @@ def _role(pid: int, root: int) -> str:
         return "extraction workers (and their forkserver)"
     if "prefect.server" in cmdline or "uvicorn" in cmdline:
         return "Prefect's temporary server"
-    return "other helper processes"
+    return _OTHER
 
 
 def _sample(
@@ -229,7 +232,9 @@ def _sample(
                 # utime and stime: fields 14 and 15, counted after the ")" that ends comm.
                 fields = fh.read().rsplit(")", 1)[1].split()
             cpu_seen[pid] = (int(fields[11]) + int(fields[12])) / _TICK
-            if pid not in roles:
+            # Read again until it is known: a child sampled between fork and exec still
+            # shows its parent's command line.
+            if roles.get(pid, _OTHER) == _OTHER:
                 roles[pid] = _role(pid, root)
             with open(f"/proc/{pid}/status") as fh:
                 kib = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
