@@ -75,3 +75,28 @@ def test_import_of_a_missing_or_broken_file_is_one_clean_line(
     assert main(["feeds", "import", str(tmp_path / "bad.opml"), "--config", str(config)]) == 1
     err = capsys.readouterr().err
     assert "nope.opml" in err and "bad.opml" in err and "Traceback" not in err
+
+
+def test_export_refuses_to_overwrite_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    cfg = load_config(config)
+    with open_writer(cfg.storage.database) as con:
+        sync_feeds(con, cfg.feeds, datetime.now(UTC))
+    before = cfg.storage.database.read_bytes()
+    code = main(["feeds", "export", "--config", str(config), "-o", str(cfg.storage.database)])
+    assert code == 2
+    assert "is the database" in capsys.readouterr().err
+    assert cfg.storage.database.read_bytes() == before
+
+
+def test_export_to_a_path_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    target = tmp_path / "no-such-dir" / "feeds.opml"
+    assert main(["feeds", "export", "--config", str(config), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert f"cannot write {target}" in err

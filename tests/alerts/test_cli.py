@@ -159,3 +159,18 @@ def test_preview_finds_a_recipient_written_as_in_the_configuration(
     argv = ["alerts", "preview", "-c", str(config.directory), "-o", str(out)]
     assert main([*argv, "--recipient", "analyst@Bücher.example"]) == 0
     assert "→ analyst@xn--bcher-kva.example" in capsys.readouterr().out and out.exists()
+
+
+def test_preview_refuses_to_overwrite_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg", alerts='recipients = ["analyst@example.org"]\n'
+                         'delivery = "weekly"\n')  # fmt: skip
+    seed(config, [article("a1")])
+    database = config.storage.database
+    before = database.read_bytes()
+    code = main(["alerts", "preview", "-c", str(config.directory), "-o", str(database)])
+    assert code == 2
+    assert "is the database" in capsys.readouterr().err
+    assert database.read_bytes() == before
+    assert {r[3] for r in alert_rows(config)} == {"pending"}

@@ -12,7 +12,7 @@ from newsradar.alerts.channels import is_channel
 from newsradar.alerts.deliver import deliver_pending, prepare_digests
 from newsradar.alerts.message import check_address
 from newsradar.alerts.render import render_html
-from newsradar.cli.app import ConfigDir, app, console, console_err
+from newsradar.cli.app import ConfigDir, app, console, console_err, refuse_database_output
 from newsradar.config import load_config
 from newsradar.errors import NewsradarError
 from newsradar.runlock import pass_lock
@@ -44,6 +44,7 @@ def preview(
     Example: newsradar alerts preview --recipient analyst@example.org --output digest.html
     """
     config = load_config(config_dir)
+    refuse_database_output(config.storage.database, output)
     if recipient is not None and not is_channel(recipient):
         # The outbox holds addresses as the configuration spells them (domain in ASCII).
         with contextlib.suppress(ValueError):

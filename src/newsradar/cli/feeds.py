@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from newsradar.cli.app import ConfigDir, app, console
-from newsradar.config import FEEDS_FILE, load_config, load_feeds
+from newsradar.cli.app import ConfigDir, app, console, refuse_database_output
+from newsradar.config import FEEDS_FILE, load_config, load_feeds, load_settings
 from newsradar.errors import NewsradarError
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.opml import feeds_toml, outlines_to_feeds, read_opml, write_opml
@@ -115,8 +115,15 @@ def export(
 
     Example: newsradar feeds export --config config -o feeds.opml
     """
+    if output is not None:
+        refuse_database_output(load_settings(config).storage.database, output)
     document = write_opml(load_feeds(config / FEEDS_FILE))
     if output is None:
         typer.echo(document, nl=False)
-    else:
+        return
+    try:
         output.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise NewsradarError(
+            f"cannot write {output}: {exc.strerror or exc}; choose a writable file with --output"
+        ) from None
