@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from newsradar.config import FeedConfig
 from newsradar.errors import NewsradarError
-from newsradar.opml import feeds_toml, outlines_to_feeds, read_opml, write_opml
+from newsradar.opml import Outline, feeds_toml, outlines_to_feeds, read_opml, write_opml
 
 READER_EXPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="1.0"><head><title>My subs</title></head><body>
@@ -74,3 +74,39 @@ def test_any_title_becomes_valid_toml(title: str) -> None:
     )
     for feed in outline_feeds:
         assert tomllib.loads(feeds_toml([feed]))["feed"][0]["url"] == "https://x.org/"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "HTTPS://News.Example.org/feed",  # scheme and host are case-insensitive
+        "https://news.example.org:443/feed",  # the default port, written out
+        "https://news.example.org/feed#top",  # a fragment is never sent
+        "https://NEWS.example.org./feed",  # the root dot of a fully qualified name
+    ],
+)
+def test_a_configured_feed_spelled_another_way_is_skipped(spelling: str) -> None:
+    existing = (FeedConfig(name="news", url="https://news.example.org/feed"),)
+    added, skipped = outlines_to_feeds([Outline(spelling, "News")], existing)
+    assert added == [] and skipped == [f"{spelling}: already in feeds.toml"]
+
+
+def test_one_feed_listed_twice_in_other_spellings_is_added_once() -> None:
+    outlines = [Outline("http://a.example/rss", "A"), Outline("HTTP://A.EXAMPLE:80/rss", "A")]
+    added, skipped = outlines_to_feeds(outlines, ())
+    assert [f.url for f in added] == ["http://a.example/rss"] and len(skipped) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "https://news.example.org/Feed",  # paths are case-sensitive
+        "http://news.example.org/feed",  # another scheme is another URL
+        "https://news.example.org:8443/feed",
+        "https://news.example.org/feed?page=2",
+    ],
+)
+def test_a_different_url_is_still_added(other: str) -> None:
+    existing = (FeedConfig(name="news", url="https://news.example.org/feed"),)
+    added, _ = outlines_to_feeds([Outline(other, "News")], existing)
+    assert [f.url for f in added] == [other]

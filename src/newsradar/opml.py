@@ -11,6 +11,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -69,17 +70,38 @@ def _slug(text: str) -> str:
     return slug or "feed"
 
 
+def _same_feed_key(url: str) -> str:
+    """``url`` as the server reads it: scheme and host in any case, the default port written
+    out or not, a fragment (never sent) all name the same feed. Paths and queries stay as they
+    are: a server may tell them apart."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    user = parts.netloc.rpartition("@")[0]
+    netloc = f"{user}@{host}" if user else host
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
 def outlines_to_feeds(
     outlines: Sequence[Outline], existing: Sequence[FeedConfig]
 ) -> tuple[list[FeedConfig], list[str]]:
     """New feeds with unique names; URLs already configured or not http(s) are skipped
     (each skip says why)."""
     names = {f.name for f in existing}
-    urls = {f.url for f in existing}
+    urls = {_same_feed_key(f.url) for f in existing}
     added: list[FeedConfig] = []
     skipped: list[str] = []
     for outline in outlines:
-        if outline.url in urls:
+        key = _same_feed_key(outline.url)
+        if key in urls:
             skipped.append(f"{outline.url}: already in feeds.toml")
             continue
         base = _slug(outline.title or re.sub(r"^https?://(www\.)?", "", outline.url))
@@ -97,7 +119,7 @@ def outlines_to_feeds(
             skipped.append(f"{outline.url}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
             continue
         names.add(name)
-        urls.add(outline.url)
+        urls.add(key)
         added.append(feed)
     return added, skipped
 
