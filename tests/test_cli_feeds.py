@@ -100,3 +100,29 @@ def test_export_to_a_path_that_cannot_be_written_is_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error" not in err
     assert f"cannot write {target}" in err
+
+
+def test_import_never_reuses_the_name_of_a_removed_feed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A feed taken out of feeds.toml keeps its row and articles under its name, and "comes
+    # back as it was" with that name: an unrelated feed imported under it would inherit them.
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    cfg = load_config(config)
+    with open_writer(cfg.storage.database) as con:
+        sync_feeds(con, cfg.feeds, datetime.now(UTC))
+        sync_feeds(con, cfg.feeds[:2], datetime.now(UTC))  # "never" removed from feeds.toml
+    (config / "feeds.toml").write_text(FEEDS.split('[[feed]]\nname = "never"')[0])
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="Never" xmlUrl="https://other.example.org/rss"/>'
+        '<outline text="Back again" xmlUrl="https://NEVER.example.org/feed"/></body></opml>'
+    )
+    assert main(["feeds", "import", str(opml), "--config", str(config)]) == 0
+    added = {f.url: f.name for f in load_config(config).feeds[2:]}
+    # The removed feed's own URL brings it back under its name, as it was.
+    assert added == {
+        "https://other.example.org/rss": "never-2",
+        "https://NEVER.example.org/feed": "never",
+    }

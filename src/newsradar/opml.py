@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,11 +91,17 @@ def _same_feed_key(url: str) -> str:
 
 
 def outlines_to_feeds(
-    outlines: Sequence[Outline], existing: Sequence[FeedConfig]
+    outlines: Sequence[Outline],
+    existing: Sequence[FeedConfig],
+    removed: Mapping[str, str] | None = None,
 ) -> tuple[list[FeedConfig], list[str]]:
     """New feeds with unique names; URLs already configured or not http(s) are skipped
-    (each skip says why)."""
-    names = {f.name for f in existing}
+    (each skip says why). ``removed``: name -> URL of feeds stored but no longer configured;
+    their names are taken, except by the same URL coming back."""
+    removed = removed or {}
+    configured = {f.name for f in existing}
+    names = configured | set(removed)
+    returning = {_same_feed_key(url): name for name, url in removed.items()}
     urls = {_same_feed_key(f.url) for f in existing}
     added: list[FeedConfig] = []
     skipped: list[str] = []
@@ -108,6 +114,8 @@ def outlines_to_feeds(
         name, n = base, 2
         while name in names:
             name, n = f"{base}-{n}", n + 1
+        if key in returning and returning[key] not in configured:
+            name = returning[key]  # a removed feed comes back under its name, as it was
         try:
             feed = FeedConfig(
                 name=name,

@@ -16,7 +16,7 @@ from newsradar.errors import NewsradarError
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.opml import feeds_toml, outlines_to_feeds, read_opml, write_opml
 from newsradar.store import open_reader
-from newsradar.store.feeds import load_feed_rows
+from newsradar.store.feeds import load_feed_rows, removed_feeds
 
 __all__ = ["export", "feeds", "feeds_app", "import_"]
 
@@ -90,7 +90,14 @@ def import_(
         data = file.read_bytes()
     except OSError as exc:
         raise NewsradarError(f"cannot read {file}: {exc.strerror}") from None
-    added, skipped = outlines_to_feeds(read_opml(data, str(file)), existing)
+    outlines = read_opml(data, str(file))
+    # A removed feed keeps its name (its articles point to it): a new feed must not take it.
+    storage = load_settings(config).storage
+    removed: dict[str, str] = {}
+    if storage.database.exists():
+        with open_reader(storage.database, lock_timeout=storage.lock_timeout) as con:
+            removed = removed_feeds(con)
+    added, skipped = outlines_to_feeds(outlines, existing, removed)
     if added:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         separator = (

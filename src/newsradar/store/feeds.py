@@ -21,6 +21,7 @@ __all__ = [
     "load_feed_rows",
     "load_feed_states",
     "load_host_blocks",
+    "removed_feeds",
     "save_host_blocks",
     "save_polls",
     "sync_feeds",
@@ -30,6 +31,12 @@ __all__ = [
 # change: beyond that the story is old news, and a feed whose pages stay down is read in full
 # at every poll for nothing.
 RETRY_WINDOW = timedelta(days=3)
+
+
+def removed_feeds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Name -> configured URL of the feeds taken out of feeds.toml (their rows stay)."""
+    rows = con.execute("SELECT id, configured_url FROM feeds WHERE removed_at IS NOT NULL")
+    return dict(rows.fetchall())
 
 
 def sync_feeds(con: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig], now: datetime) -> None:
