@@ -77,13 +77,21 @@ def test_import_of_a_missing_or_broken_file_is_one_clean_line(
     assert "nope.opml" in err and "bad.opml" in err and "Traceback" not in err
 
 
-def test_export_refuses_to_overwrite_the_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+def stored_config(directory: Path, *configured: int) -> Path:
+    """A configuration whose database stored FEEDS, then saw only the feeds ``configured``."""
+    config = write_config(directory, feeds=FEEDS, watchlist=WATCHLIST)
     cfg = load_config(config)
     with open_writer(cfg.storage.database) as con:
         sync_feeds(con, cfg.feeds, datetime.now(UTC))
+        sync_feeds(con, [cfg.feeds[i] for i in configured], datetime.now(UTC))
+    return config
+
+
+def test_export_refuses_to_overwrite_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stored_config(tmp_path / "cfg", 0, 1, 2)
+    cfg = load_config(config)
     before = cfg.storage.database.read_bytes()
     code = main(["feeds", "export", "--config", str(config), "-o", str(cfg.storage.database)])
     assert code == 2
@@ -107,11 +115,7 @@ def test_import_never_reuses_the_name_of_a_removed_feed(
 ) -> None:
     # A feed taken out of feeds.toml keeps its row and articles under its name, and "comes
     # back as it was" with that name: an unrelated feed imported under it would inherit them.
-    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
-    cfg = load_config(config)
-    with open_writer(cfg.storage.database) as con:
-        sync_feeds(con, cfg.feeds, datetime.now(UTC))
-        sync_feeds(con, cfg.feeds[:2], datetime.now(UTC))  # "never" removed from feeds.toml
+    config = stored_config(tmp_path / "cfg", 0, 1)  # "never" removed from feeds.toml
     (config / "feeds.toml").write_text(FEEDS.split('[[feed]]\nname = "never"')[0])
     opml = tmp_path / "subs.opml"
     opml.write_text(
