@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from newsradar.errors import StoreError
-from newsradar.store.connection import open_reader
+from newsradar.store.connection import is_database_file, open_reader
 
 __all__ = ["EXPORT_TABLES", "export_tables"]
 
@@ -42,20 +42,60 @@ def export_tables(
     """
     if fmt not in ("parquet", "csv"):
         raise StoreError(f"unknown export format {fmt!r}; use parquet or csv")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write the export to {directory}: {exc.strerror or exc}; "
+            "name a directory that can be created"
+        ) from None
     start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC) if since is not None else None
     counts: dict[str, int] = {}
-    with open_reader(database, lock_timeout=lock_timeout) as con:
-        for table, query in EXPORT_TABLES.items():
-            target = directory / f"{table}.{fmt}"
-            options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER"
-            literal = "'" + str(target).replace("'", "''") + "'"
-            copy = f"COPY ({query}) TO {literal} ({options})"
+    # Every table goes to a hidden partial file first, renamed only once all are written: a
+    # failed or interrupted export never leaves a mix of its tables and a previous export's.
+    partial = {table: directory / f".{table}.{fmt}.partial" for table in EXPORT_TABLES}
+    for table in EXPORT_TABLES:
+        final = directory / f"{table}.{fmt}"
+        if final.is_dir() or is_database_file(database, final):
+            raise StoreError(
+                f"cannot write {final}: it is a directory or the database; "
+                "export to another directory"
+            )
+    try:
+        with open_reader(database, lock_timeout=lock_timeout) as con:
+            for table, query in EXPORT_TABLES.items():
+                counts[table] = _copy(con, table, query, partial[table], fmt, start)
+        for table, path in partial.items():
+            final = directory / f"{table}.{fmt}"
             try:
-                params = {"since": start} if "$since" in query else {}
-                row = con.execute(copy, params).fetchone()
-            except duckdb.Error as exc:
-                raise StoreError(f"cannot export table {table} to {target}: {exc}") from exc
-            # COPY answers with the number of rows it wrote.
-            counts[table] = int(row[0]) if row else 0
+                path.replace(final)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot write {final}: {exc.strerror or exc}; move it away and export again"
+                ) from None
+    finally:
+        for path in partial.values():
+            path.unlink(missing_ok=True)
     return counts
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    query: str,
+    target: Path,
+    fmt: str,
+    start: dt.datetime | None,
+) -> int:
+    """COPY one table's rows to ``target``; return how many it wrote."""
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER"
+    literal = "'" + str(target).replace("'", "''") + "'"
+    copy = f"COPY ({query}) TO {literal} ({options})"
+    try:
+        params = {"since": start} if "$since" in query else {}
+        row = con.execute(copy, params).fetchone()
+    except duckdb.Error as exc:
+        final = target.with_name(f"{table}.{fmt}")
+        raise StoreError(f"cannot export table {table} to {final}: {exc}") from exc
+    # COPY answers with the number of rows it wrote.
+    return int(row[0]) if row else 0
