@@ -50,3 +50,35 @@ def test_a_served_pass_that_finds_the_lock_held_is_skipped_without_a_traceback(
     assert state is not None and state.type == StateType.COMPLETED, state
     assert state.name == "Skipped"
     assert "another pass" in (state.message or "")
+
+
+def test_a_cron_run_while_a_served_pass_holds_the_lock_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """RELIABILITY E32 from cron: exit 1 and one line naming the holder, per docs/operations.md."""
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    database = load_config(config).storage.database
+    # Another process in the middle of a pass, as a served run is.
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from newsradar.runlock import pass_lock\n"
+         "with pass_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(120)",
+         str(database)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        cron = subprocess.run(
+            [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert cron.returncode == 1, cron.stderr
+    lines = cron.stderr.strip().splitlines()
+    assert len(lines) == 1, cron.stderr
+    assert f"another pass (PID {holder.pid})" in lines[0]
+    assert not database.exists()  # nothing was written beside the holder
