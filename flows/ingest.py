@@ -9,18 +9,21 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from prefect import Task, flow, get_run_logger, task
+from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import deployment
+from prefect.states import Completed
 from prefect.utilities.annotations import quote
 
 from newsradar import pipeline
 from newsradar.config import Config, load_config
-from newsradar.errors import is_transient
+from newsradar.errors import RunLockedError, is_transient
 from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted, record_failure
 from newsradar.monitor import check_pass, kv, summary_markdown
@@ -30,7 +33,7 @@ from newsradar.shutdown import deferred_termination
 
 local_log = logging.getLogger("newsradar.ingest")
 
-__all__ = ["ingest", "transient_task"]
+__all__ = ["ingest", "skipped_when_served", "transient_task"]
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -68,6 +71,20 @@ def transient_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
         retry_jitter_factor=0.5,
         retry_condition_fn=retry_transient,
     )
+
+
+def skipped_when_served(exc: RunLockedError) -> State[Any]:
+    """A served run that found the run lock held ends as ``Skipped``, with one warning line.
+
+    Another writer holding it is expected (a `newsradar run` from cron, a backup under
+    ``flock``), and raising logged two tracebacks into the journal for it. Outside a
+    deployment (`newsradar run`) it is raised: exit 1 with one line.
+    """
+    if deployment.id is None:
+        raise exc
+    message = " ".join(str(exc).split())
+    get_run_logger().warning(kv("pass_skipped", reason="run_locked", detail=message))
+    return Completed(name="Skipped", message=message)
 
 
 @transient_task("begin-pass")
@@ -145,10 +162,14 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(config_dir: str = "config") -> pipeline.RunSummary:
+def ingest(config_dir: str = "config") -> pipeline.RunSummary | State[Any]:
     """One monitoring pass over the configuration in ``config_dir``."""
     config = load_config(Path(config_dir))
-    with pass_lock(config.storage.database):
+    with ExitStack() as held:
+        try:
+            held.enter_context(pass_lock(config.storage.database))
+        except RunLockedError as exc:
+            return skipped_when_served(exc)
         ctx = begin_pass(config)
         try:
             polled = poll_feeds(config, ctx)

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from newsradar.cli import main
@@ -76,3 +77,15 @@ def test_serve_on_a_busy_port_names_the_setting(
     # Settings in brackets survive the console's markup.
     assert f"port {port} on 127.0.0.1 is already in use" in err
     assert "set [schedule] server_port to a free port" in err
+
+
+def test_the_child_server_deletes_old_run_history(tmp_path: Path) -> None:
+    """Months of passes every 15 minutes: Prefect keeps flow runs, their states and logs
+    forever unless its vacuum of flow runs is on (only events are vacuumed by default)."""
+    from newsradar.demo.__main__ import free_port
+
+    with local_prefect_server(tmp_path / "prefect", port=free_port()) as server:
+        settings = httpx.get(f"{server.api_url}/admin/settings", timeout=10).json()
+
+    vacuum = settings["server"]["services"]["db_vacuum"]
+    assert "flow_runs" in vacuum["enabled"], vacuum

@@ -146,6 +146,11 @@ def _child_env(home: Path, port: int) -> dict[str, str]:
         PREFECT_UI_ENABLED="true",
         PREFECT_UI_API_URL=f"http://{HOST}:{port}/api",
     )
+    # Prefect keeps flow runs with their states, logs and artifacts forever unless this
+    # vacuum is on; a pass every 15 minutes for months grew its database without bound. Runs
+    # that ended longer ago than PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD (90 days)
+    # are deleted.
+    env.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", "events,flow_runs")
     return env
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
-from flows.ingest import ingest, retry_transient
+from flows.ingest import DELAYS, ingest, retry_transient
 
 from newsradar import pipeline
 from newsradar.config import load_config
-from newsradar.errors import RunLockedError, StoreError
+from newsradar.errors import RunLockedError, StoreError, StoreLockedError
 from newsradar.runlock import run_lock
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
@@ -74,3 +77,28 @@ def test_a_pass_that_fails_says_why_in_runs(
     with duckdb.connect(str(database), read_only=True) as con:
         row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
     assert row == ("failed", True, "cannot write database x: the disk refused the write")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_transient_error_is_retried_after_the_configured_delays(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RELIABILITY E34: not only which errors are retried, but after how long (2 s, then 10 s;
+    Prefect's jitter keeps each within 0.63-1.5 times that): a database held by an analyst
+    gets time to be let go."""
+    attempts: list[float] = []
+    store = pipeline.store_entries
+
+    def held_twice(*args: Any, **kwargs: Any) -> pipeline.StoreResult:
+        attempts.append(time.monotonic())
+        if len(attempts) <= len(DELAYS):
+            raise StoreLockedError("database x is held by another process")
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store_entries", held_twice)
+    summary = ingest(str(config_dir))
+
+    assert summary.articles_stored == 2
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert len(gaps) == len(DELAYS)
+    assert all(gap >= delay * 0.5 for gap, delay in zip(gaps, DELAYS, strict=True)), gaps

@@ -76,5 +76,7 @@ def run(
 
     with pass_progress(console):
         summary = ingest(str(config))
+    # Only a served run returns a state (skipped); here a held lock raised RunLockedError.
+    assert isinstance(summary, RunSummary)
     print_summary(summary)
     return 0
