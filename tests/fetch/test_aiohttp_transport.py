@@ -28,6 +28,15 @@ def _fail(url: str, **overrides: object) -> FetchError:
     return caught.value
 
 
+def _fail_on(behaviour: Callable[[socket.socket], None]) -> FetchError:
+    """The error fetching a feed from a raw TCP server that does ``behaviour``."""
+    server = RawTCPServer(behaviour).start()
+    try:
+        return _fail(server.url("/feed"))
+    finally:
+        server.stop()
+
+
 def _answer(raw: bytes) -> Callable[[socket.socket], None]:
     """A raw server behaviour: read the request, send ``raw`` as it is, hang up."""
 
@@ -89,12 +98,7 @@ def test_an_endless_header_section_is_cut_off() -> None:
         for _ in range(20_000):  # 20 MB of headers, never a blank line
             conn.sendall(line)
 
-    server = RawTCPServer(flood).start()
-    try:
-        exc = _fail(server.url("/feed"))
-    finally:
-        server.stop()
-    assert exc.kind == "protocol_error"
+    assert _fail_on(flood).kind == "protocol_error"
 
 
 def test_garbage_instead_of_http_is_a_protocol_error() -> None:
@@ -102,12 +106,7 @@ def test_garbage_instead_of_http_is_a_protocol_error() -> None:
         conn.recv(65536)
         conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
 
-    server = RawTCPServer(garbage).start()
-    try:
-        exc = _fail(server.url("/feed"))
-    finally:
-        server.stop()
-    assert exc.kind == "protocol_error"
+    assert _fail_on(garbage).kind == "protocol_error"
 
 
 @pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1"])
@@ -163,11 +162,7 @@ def test_headers_that_cannot_be_sent_are_bad_urls_before_any_request(
 def test_status_codes_no_final_response_has_are_protocol_errors(status: bytes) -> None:
     # Not a 3xx answer to report as permanent: a broken (or unasked-for upgrade) response.
     response = b"HTTP/1.1 %s\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n"
-    server = RawTCPServer(_answer(response % (status, len(RSS)) + RSS)).start()
-    try:
-        exc = _fail(server.url("/feed"))
-    finally:
-        server.stop()
+    exc = _fail_on(_answer(response % (status, len(RSS)) + RSS))
     assert isinstance(exc, TransientFetchError) and exc.kind == "protocol_error"
 
 
