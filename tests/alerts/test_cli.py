@@ -174,3 +174,23 @@ def test_preview_refuses_to_overwrite_the_database(
     assert "is the database" in capsys.readouterr().err
     assert database.read_bytes() == before
     assert {r[3] for r in alert_rows(config)} == {"pending"}
+
+
+def test_send_before_any_pass_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A mistyped --config or database path must not leave an empty database behind.
+    config = make_config(tmp_path / "cfg")
+    assert main(["alerts", "send", "-c", str(config.directory)]) == 1
+    assert "does not exist yet" in capsys.readouterr().err
+    assert not config.storage.database.exists()
+    assert not config.storage.database.parent.exists()
+
+
+def test_preview_for_an_empty_recipient_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path / "cfg")
+    seed(config, [])
+    assert main(["alerts", "preview", "-c", str(config.directory), "-r", " "]) == 2
+    assert "--recipient" in capsys.readouterr().err

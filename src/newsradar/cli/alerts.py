@@ -16,7 +16,7 @@ from newsradar.cli.app import ConfigDir, app, console, console_err, refuse_datab
 from newsradar.config import load_config
 from newsradar.errors import NewsradarError
 from newsradar.runlock import pass_lock
-from newsradar.store import open_reader
+from newsradar.store import open_reader, require_database
 
 __all__ = ["alerts_app", "preview", "send"]
 
@@ -45,6 +45,8 @@ def preview(
     """
     config = load_config(config_dir)
     refuse_database_output(config.storage.database, output)
+    if recipient is not None and not recipient.strip():
+        raise typer.BadParameter("give an address or channel:NAME", param_hint="'--recipient'")
     if recipient is not None and not is_channel(recipient):
         # The outbox holds addresses as the configuration spells them (domain in ASCII).
         with contextlib.suppress(ValueError):
@@ -80,6 +82,8 @@ def send(config_dir: ConfigDir = Path("config")) -> None:
     Example: newsradar alerts send --config config
     """
     config = load_config(config_dir)
+    # Before the lock, which would make the database's directory: nothing is queued yet.
+    require_database(config.storage.database)
     # Not while a pass is writing: the pass delivers at its end anyway.
     with pass_lock(config.storage.database, wait=config.storage.lock_timeout, task="alerts send"):
         report = deliver_pending(config)

@@ -20,7 +20,7 @@ import duckdb
 from newsradar.errors import StoreError, StoreLockedError
 from newsradar.store.schema import latest_version, migrate
 
-__all__ = ["is_database_file", "open_reader", "open_writer", "transaction"]
+__all__ = ["is_database_file", "open_reader", "open_writer", "require_database", "transaction"]
 
 _LOCK_HINTS = ("Conflicting lock", "Could not set lock", "lock on file")
 # How DuckDB reports a write the file system refused (ENOSPC, EFBIG, EDQUOT).
@@ -96,6 +96,12 @@ def _connect_retrying(
             delay = min(delay * 2, 5.0)
 
 
+def require_database(path: Path) -> None:
+    """Refuse to go on before the first pass has made the database."""
+    if not path.exists():
+        raise StoreError(f"database {path} does not exist yet; run `newsradar run` first")
+
+
 @contextmanager
 def open_writer(path: Path, *, lock_timeout: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write connection with the schema migrated; checkpointed and closed on exit."""
@@ -152,8 +158,7 @@ def open_reader(
     analysts' commands see the documented schema right after an upgrade; when the file cannot
     be written (a read-only copy), it is read as it is.
     """
-    if not path.exists():
-        raise StoreError(f"database {path} does not exist yet; run `newsradar run` first")
+    require_database(path)
     con = _connect_retrying(path, read_only=True, timeout=lock_timeout, config=config)
     if _behind(con):
         con.close()
