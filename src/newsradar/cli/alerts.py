@@ -12,9 +12,15 @@ from newsradar.alerts.channels import is_channel
 from newsradar.alerts.deliver import deliver_pending, prepare_digests
 from newsradar.alerts.message import check_address
 from newsradar.alerts.render import render_html
-from newsradar.cli.app import ConfigDir, app, console, console_err, refuse_database_output
+from newsradar.cli.app import (
+    ConfigDir,
+    app,
+    console,
+    console_err,
+    refuse_database_output,
+    write_output,
+)
 from newsradar.config import load_config
-from newsradar.errors import NewsradarError
 from newsradar.runlock import pass_lock
 from newsradar.store import open_reader, require_database
 
@@ -58,13 +64,7 @@ def preview(
         console.print(f"no pending alerts{who}; nothing to preview")
         return
     digest = digests[0]
-    try:
-        output.write_text(render_html(digest, inline_chart=True), encoding="utf-8")
-    except OSError as exc:
-        raise NewsradarError(
-            f"cannot write the preview to {output}: {exc.strerror or exc}; "
-            "choose a writable file with --output"
-        ) from exc
+    write_output(output, render_html(digest, inline_chart=True), "the preview")
     console.print(f"{digest.subject} → {digest.recipient}", highlight=False, markup=False)
     console.print(f"wrote {output}", highlight=False, markup=False)
     others = sorted({d.recipient for d in digests[1:]} - {digest.recipient})

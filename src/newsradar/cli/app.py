@@ -10,9 +10,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from newsradar.errors import NewsradarError
 from newsradar.store import is_database_file
 
-__all__ = ["ConfigDir", "app", "console", "console_err", "refuse_database_output"]
+__all__ = [
+    "ConfigDir",
+    "app",
+    "console",
+    "console_err",
+    "refuse_database_output",
+    "write_output",
+]
 
 app = typer.Typer(
     name="newsradar",
@@ -56,3 +64,17 @@ def refuse_database_output(database: Path, output: Path) -> None:
             "destroy the data. Choose another file.",
             param_hint="--output",
         )
+
+
+def write_output(output: Path, text: str, what: str = "") -> None:
+    """Write ``text`` to the file ``--output`` names; a refusal of the file system is one line.
+
+    ``what`` names the contents in the message ("the preview").
+    """
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise NewsradarError(
+            f"cannot write {what + ' to ' if what else ''}{output}: {exc.strerror or exc}; "
+            "choose a writable file with --output"
+        ) from None

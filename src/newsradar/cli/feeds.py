@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from newsradar.cli.app import ConfigDir, app, console, refuse_database_output
+from newsradar.cli.app import ConfigDir, app, console, refuse_database_output, write_output
 from newsradar.config import FEEDS_FILE, load_config, load_feeds, load_settings
 from newsradar.errors import NewsradarError
 from newsradar.health import FeedRow, diagnose, status, worst_first
@@ -128,9 +128,4 @@ def export(
     if output is None:
         typer.echo(document, nl=False)
         return
-    try:
-        output.write_text(document, encoding="utf-8")
-    except OSError as exc:
-        raise NewsradarError(
-            f"cannot write {output}: {exc.strerror or exc}; choose a writable file with --output"
-        ) from None
+    write_output(output, document)
