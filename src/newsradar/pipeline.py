@@ -275,9 +275,9 @@ def store_entries(
     last_batch_of_feed: dict[str, int] = {}
     start = 0
     for size in batch_sizes(len(entries), config.storage.batch_size):
-        for entry in entries[start : start + size]:
-            last_batch_of_feed[entry.feed_id] = len(batches)
-        batches.append(entries[start : start + size])
+        batch = entries[start : start + size]
+        last_batch_of_feed.update((e.feed_id, len(batches)) for e in batch)
+        batches.append(batch)
         start += size
     polls_by_batch: dict[int, list[FeedPoll]] = {}
     for poll in polled.polls:
