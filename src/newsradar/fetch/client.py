@@ -168,7 +168,9 @@ class Fetcher:
                 raise PermanentFetchError(
                     "robots", url, "robots.txt disallows this page for newsradar"
                 )
-        return await self._get(url, {"Accept": _PAGE_ACCEPT}, self.settings.max_page_bytes, "page")
+        return await self._get(
+            url, {"Accept": _PAGE_ACCEPT}, self.settings.max_page_bytes, "page", vetted=parsed
+        )
 
     async def _rules_for(self, url: httpx.URL) -> Rules:
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
@@ -192,13 +194,15 @@ class Fetcher:
         mode: Mode,
         *,
         retries: int | None = None,
+        vetted: httpx.URL | None = None,
     ) -> FetchResult:
-        """One logical fetch: redirects, then retries of transient failures with back-off."""
+        """One logical fetch: redirects, then retries of transient failures with back-off.
+        ``vetted``: ``url`` as :meth:`_vet_url` already returned it."""
         retries = self.settings.retries if retries is None else retries
         attempt = 0
         while True:
             try:
-                return await self._follow(url, headers, cap, mode)
+                return await self._follow(url, headers, cap, mode, vetted)
             except TransientFetchError as exc:
                 if attempt >= retries:
                     raise
@@ -213,15 +217,20 @@ class Fetcher:
                 attempt += 1
 
     async def _follow(
-        self, url: str, headers: dict[str, str | bytes], cap: int, mode: Mode
+        self,
+        url: str,
+        headers: dict[str, str | bytes],
+        cap: int,
+        mode: Mode,
+        vetted: httpx.URL | None = None,
     ) -> FetchResult:
         started = time.monotonic()
         current = url
         origin: tuple[str, bytes] | None = None
         permanent: list[tuple[str, str]] = []
-        for _hop in range(self.settings.max_redirects + 1):
+        for hop in range(self.settings.max_redirects + 1):
             # Parsed and vetted once per hop; the request and the redirect join reuse it.
-            parsed = self._vet_url(current)
+            parsed = vetted if hop == 0 and vetted is not None else self._vet_url(current)
             origin = origin or (parsed.scheme, parsed.netloc)
             # The feed's own headers (maybe an API key) stay with its host and port, and are
             # never sent in clear text after the feed was asked for over https.
