@@ -6,7 +6,7 @@ from pathlib import Path
 from newsradar.alerts import MatchedArticle, plan_alerts
 from newsradar.alerts.outbox import alert_id
 from newsradar.store import open_writer
-from newsradar.store.alerts import queue_alerts
+from newsradar.store.alerts import load_copies, queue_alerts
 from tests.alerts.support import NOW, WATCHLIST, alert_rows, article, make_config, seed
 
 TWO_RECIPIENTS = WATCHLIST.replace(
@@ -104,3 +104,19 @@ def test_a_recipient_written_with_another_domain_case_is_one_recipient(tmp_path:
         ("boss@example.org", NOW + timedelta(minutes=30)),
         ("boss@example.org", NOW + timedelta(minutes=30)),
     ]
+
+
+def test_copies_of_a_story_come_oldest_first_capped_and_without_bodies(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    copies = [
+        article(f"c{i}", story_id="s1", feed_id="daily", fetched_at=NOW + timedelta(minutes=i))
+        for i in (3, 1, 2)
+    ]
+    seed(config, [article("lead", story_id="s1"), *copies, article("other", story_id="s2")])
+    with open_writer(config.storage.database) as con:
+        got = load_copies(con, ["s1"], limit=2)
+    # The limit counts links besides the lead, which comes along (the digest drops it).
+    assert [a.id for a in got] == ["lead", "c1", "c2"]
+    assert {(a.story_id, a.feed_title, a.text, a.summary) for a in got[1:]} == {
+        ("s1", "The Daily Planet", None, None)
+    }
