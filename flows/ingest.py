@@ -87,6 +87,17 @@ def skipped_when_served(exc: RunLockedError) -> State[Any]:
     return Completed(name="Skipped", message=message)
 
 
+def _freeze_survivors() -> None:
+    """Move everything alive now out of the cyclic collector's sight for the rest of the pass.
+
+    Modules, Prefect's engine and the configuration live until the pass ends, yet every full
+    collection that the feeds' and pages' garbage triggers walked them again (~0.1 s each).
+    Garbage is collected first, so none is kept; a second call only walks what the first left.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @transient_task("begin-pass")
 def begin_pass(config: Config) -> pipeline.PassContext:
     with deferred_termination():  # a cancelled run still finishes its transaction
@@ -103,12 +114,8 @@ def poll_feeds(config: Config, ctx: pipeline.PassContext) -> pipeline.PollResult
 def store_entries(
     config: Config, ctx: pipeline.PassContext, polled: pipeline.PollResult
 ) -> pipeline.StoreResult:
-    # Everything alive now (modules, Prefect's engine, the configuration, the poll) lives
-    # until the pass ends: moved out of the collector's sight, it is no longer walked by
-    # every full collection the pages' garbage triggers (~0.1 s each). Garbage first, so
-    # none is kept.
-    gc.collect()
-    gc.freeze()
+    # The poll lives until the pass ends too: out of the collector's sight with the rest.
+    _freeze_survivors()
     return pipeline.store_entries(config, ctx, polled, progress=current())
 
 
@@ -165,6 +172,7 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 def ingest(config_dir: str = "config") -> pipeline.RunSummary | State[Any]:
     """One monitoring pass over the configuration in ``config_dir``."""
     config = load_config(Path(config_dir))
+    _freeze_survivors()
     with ExitStack() as held:
         try:
             held.enter_context(pass_lock(config.storage.database))
