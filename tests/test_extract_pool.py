@@ -231,3 +231,22 @@ def test_workers_die_with_a_killed_pass() -> None:
         time.sleep(1.0)  # let both workers take their hung page
         proc.kill()
     assert all_gone(pids, timeout=20)
+
+
+def _unpicklable_extractor() -> ExtractorPool:
+    # A lambda cannot be sent to the forkserver: starting any worker fails.
+    return ExtractorPool(ExtractSettings(workers=1), extractor=lambda *a, **k: None)
+
+
+def test_a_start_that_failed_in_the_background_is_raised_to_the_first_caller() -> None:
+    with _unpicklable_extractor() as p, pytest.raises(Exception, match="lambda"):
+        list(p.extract_many([job("a")]))
+
+
+def test_a_failed_start_nobody_waited_for_is_logged_when_the_pool_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with _unpicklable_extractor():
+        pass
+    assert "extraction workers failed to start" in caplog.text
+    assert "lambda" in caplog.text

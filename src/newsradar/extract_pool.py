@@ -16,7 +16,8 @@ one that dies (out of memory, a crash) is replaced too; its running page yields 
 
 Workers are forked from a forkserver that has imported trafilatura once and filled its lazy
 caches, so they start small and warm (the address-space cap does not count the parent's
-memory) and a replacement costs a fork.
+memory) and a replacement costs a fork. Entering the pool starts them in the background; the
+first ``extract_many`` waits for them.
 """
 
 from __future__ import annotations
@@ -223,6 +224,9 @@ class ExtractorPool:
             # newsradar.extract_warm fills trafilatura's lazy caches before any fork.
             self._ctx.set_forkserver_preload(["newsradar.extract", "newsradar.extract_warm"])
         self._workers: list[_Worker] = []
+        # Starts the workers after __enter__ returns; the first extract_many waits for it.
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
         self._seq = 0
         # The largest page that may wait in a worker's pipe (see _grow_send_buffer).
         self._queue_limit = 0
@@ -231,7 +235,14 @@ class ExtractorPool:
         self.crashes = 0
 
     def __enter__(self) -> ExtractorPool:
-        self.start()
+        """Start the workers in the background: the first time, the forkserver imports
+        trafilatura before it forks (~0.3 s), which the caller can spend fetching pages."""
+        if self._starter is None and len(self._workers) < self.size:
+            self._start_error = None
+            self._starter = threading.Thread(
+                target=self._start_noting_error, name="newsradar-extract-start", daemon=True
+            )
+            self._starter.start()
         return self
 
     def __exit__(
@@ -243,9 +254,28 @@ class ExtractorPool:
         self.close()
 
     def start(self) -> None:
-        """Start the workers (idempotent)."""
+        """Start the workers, or wait for the start ``__enter__`` began (idempotent)."""
+        self._join_starter()
+        self._spawn_missing()
+
+    def _spawn_missing(self) -> None:
         while len(self._workers) < self.size:
             self._workers.append(self._spawn())
+
+    def _start_noting_error(self) -> None:
+        try:
+            self._spawn_missing()
+        except BaseException as exc:  # re-raised in the caller's thread by _join_starter
+            self._start_error = exc
+
+    def _join_starter(self) -> None:
+        if self._starter is None:
+            return
+        self._starter.join()
+        self._starter = None
+        error, self._start_error = self._start_error, None
+        if error is not None:
+            raise error
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -279,6 +309,10 @@ class ExtractorPool:
 
     def close(self) -> None:
         """Stop every worker: politely if idle, by SIGKILL if busy or slow to leave."""
+        try:
+            self._join_starter()
+        except Exception as exc:  # nobody asked for a page: the failed start only ends here
+            log.warning("extraction workers failed to start: %s", exc)
         for worker in self._workers:
             if not worker.jobs:
                 try:

@@ -396,15 +396,19 @@ def store_entries(
                         storing.exception()  # retrieved: the first error is the one raised
 
     if batches:
-        with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-            since = ctx.started_at - STORY_WINDOW
-            refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
-            story_index = StoryIndex.load(load_signatures(con, since=since))
-            story_index.add_copies(load_copy_keys(con, since=since))
-            # What each article to update, or another copy of its story, matched before this
-            # pass; kept current per batch.
-            previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
+        # The workers start in the background while the story index loads and the first
+        # pages are fetched.
         with ExtractorPool(config.extract) as pool:
+            with open_writer(
+                config.storage.database, lock_timeout=config.storage.lock_timeout
+            ) as con:
+                since = ctx.started_at - STORY_WINDOW
+                refresh_signatures(con, since=since)  # signatures hashed by an older newsradar
+                story_index = StoryIndex.load(load_signatures(con, since=since))
+                story_index.add_copies(load_copy_keys(con, since=since))
+                # What each article to update, or another copy of its story, matched before
+                # this pass; kept current per batch.
+                previous = previous_watches(con, [a.article_id for a in polled.updates.values()])
             asyncio.run(run_batches())
     return StoreResult(
         articles=totals["articles"],
