@@ -22,6 +22,7 @@ first ``extract_many`` waits for them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import multiprocessing.forkserver
@@ -44,7 +45,7 @@ from newsradar.errors import ExtractError
 from newsradar.extract import ExtractedPage, extract_page
 from newsradar.lifeline import signal_when_parent_dies
 
-__all__ = ["ExtractJob", "ExtractorPool", "worker_count"]
+__all__ = ["ExtractJob", "ExtractorPool", "start_forkserver", "worker_count"]
 
 Extractor = Callable[..., ExtractedPage]
 log = logging.getLogger(__name__)
@@ -188,6 +189,34 @@ def _main_module_hidden() -> Iterator[None]:
                 setattr(main, key, value)
 
 
+def _context(start_method: str | None = None) -> Any:
+    """The forkserver context (preloading the extractor), or spawn where there is none."""
+    methods = mp.get_all_start_methods()
+    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        # newsradar.extract_warm fills trafilatura's lazy caches before any fork.
+        ctx.set_forkserver_preload(["newsradar.extract", "newsradar.extract_warm"])
+    return ctx
+
+
+def start_forkserver() -> None:
+    """Start the workers' forkserver in the background, so that a pool started later forks
+    at once instead of waiting for the server to import trafilatura (~0.3 s).
+
+    Idempotent, and harmless where there is no forkserver; an error here is left for the
+    pool's own start to report.
+    """
+    if _context().get_start_method() != "forkserver":
+        return
+
+    def run() -> None:
+        with _main_module_hidden(), contextlib.suppress(Exception):
+            mp.forkserver.ensure_running()  # type: ignore[attr-defined]
+
+    threading.Thread(target=run, name="newsradar-forkserver-start", daemon=True).start()
+
+
 class _Worker:
     __slots__ = ("conn", "deadline", "done", "jobs", "process")
 
@@ -217,12 +246,7 @@ class ExtractorPool:
         self.size = worker_count(settings)
         self._extractor = extractor
         self._max_jobs = max_jobs_per_worker
-        methods = mp.get_all_start_methods()
-        method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
-        self._ctx = mp.get_context(method)
-        if method == "forkserver":
-            # newsradar.extract_warm fills trafilatura's lazy caches before any fork.
-            self._ctx.set_forkserver_preload(["newsradar.extract", "newsradar.extract_warm"])
+        self._ctx = _context(start_method)
         self._workers: list[_Worker] = []
         # Starts the workers after __enter__ returns; the first extract_many waits for it.
         self._starter: threading.Thread | None = None

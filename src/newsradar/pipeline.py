@@ -30,8 +30,9 @@ from newsradar.alerts import (
 from newsradar.articles import build_article, worth_updating
 from newsradar.config import Config, WatchConfig
 from newsradar.dedup import StoryIndex
-from newsradar.errors import FetchError, PermanentFetchError, bug_message
-from newsradar.extract_pool import ExtractJob, ExtractorPool
+from newsradar.errors import ExtractError, FetchError, PermanentFetchError, bug_message
+from newsradar.extract import ExtractedPage
+from newsradar.extract_pool import ExtractJob, ExtractorPool, start_forkserver
 from newsradar.fetch import Fetcher
 from newsradar.identity import (
     EntryKeys,
@@ -182,6 +183,8 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
     started = time.monotonic()
     now = _now()
     due = [f for f in config.feeds if is_due(f, ctx.states.get(f.name), now)]
+    if due:  # pages follow most polls: their workers' server imports trafilatura meanwhile
+        start_forkserver()
     ticker = Ticker(progress, "feeds", len(due))
     results, blocks = asyncio.run(poll_due_feeds(config, due, ctx.states, ctx.host_blocks, ticker))
     candidates = [e for _, entries, _ in results for e in entries]
@@ -259,8 +262,13 @@ def batch_sizes(total: int, size: int) -> list[int]:
     return head + middle + tail[::-1]
 
 
-# The articles built from one batch (each with the events it left) and when it was built.
-Built = tuple[list[tuple[Article, list[Event]]], datetime]
+# One batch's pages, what the workers made of them (by position) and when.
+Extracted = tuple[
+    Sequence[FeedEntry],
+    list[FetchResult | FetchError | None],
+    dict[str, ExtractedPage | ExtractError],
+    datetime,
+]
 
 
 def store_entries(
@@ -287,7 +295,9 @@ def store_entries(
     timings: dict[str, float] = {"extract": 0.0, "match": 0.0, "store": 0.0}
     per_watch: Counter[str] = Counter()
 
-    def extract(batch: Sequence[FeedEntry], pages: list[FetchResult | FetchError | None]) -> Built:
+    def extract(
+        batch: Sequence[FeedEntry], pages: list[FetchResult | FetchError | None]
+    ) -> Extracted:
         """Extraction, in worker processes with hard time and memory limits."""
         now = _now()
         t0 = time.monotonic()
@@ -297,17 +307,24 @@ def store_entries(
             if isinstance(p, FetchResult)
         ]
         extracted = dict(pool.extract_many(jobs))
+        extract_ticker.tick(len(batch))
+        timings["extract"] += time.monotonic() - t0
+        return batch, pages, extracted, now
+
+    def process(index: int, done: Extracted) -> None:
+        """Articles, story ids, matching and alert planning, then the batch's one transaction.
+
+        Articles are built here rather than in ``extract``, so the workers start on the next
+        batch while this one is assembled.
+        """
+        batch, pages, extracted, now = done
+        t0 = time.monotonic()
         built = [
             build_article(e, p, extracted.get(str(i)), now)
             for i, (e, p) in enumerate(zip(batch, pages, strict=True))
         ]
-        extract_ticker.tick(len(built))
-        timings["extract"] += time.monotonic() - t0
-        return built, now
-
-    def process(index: int, built: list[tuple[Article, list[Event]]], now: datetime) -> None:
-        """Story ids, matching and alert planning, then the batch's one transaction."""
         t1 = time.monotonic()
+        timings["extract"] += t1 - t0
         # --- story ids: near-duplicates join the story of the first copy seen ---
         articles: list[Article] = []
         updated: list[Article] = []
@@ -382,10 +399,10 @@ def store_entries(
                         upcoming = asyncio.create_task(
                             _fetch_pages(fetcher, batches[index + 1], page_ticker)
                         )
-                    built, now = await asyncio.to_thread(extract, batch, pages)
+                    done = await asyncio.to_thread(extract, batch, pages)
                     if storing is not None:
                         await storing
-                    storing = asyncio.ensure_future(asyncio.to_thread(process, index, built, now))
+                    storing = asyncio.ensure_future(asyncio.to_thread(process, index, done))
                 if storing is not None:
                     await storing
             finally:
