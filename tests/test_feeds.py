@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+import newsradar.feeds as feeds
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.feeds import html_to_text, parse_feed
 from newsradar.models import ParsedFeed
@@ -380,3 +382,16 @@ def test_json_feed_is_parsed() -> None:
 def test_broken_json_feed_is_a_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError, match="is not a valid JSON Feed"):
         parse(body, {"content-type": "application/feed+json"})
+
+
+def test_the_parser_workers_start_ahead_of_the_first_feed() -> None:
+    feeds.shutdown_parser()
+    feeds.start_parser()
+    for thread in threading.enumerate():
+        if thread.name == "newsradar-parser-start":
+            thread.join(60)
+    pool = feeds._WORKERS._pool  # started, and still the one the next parse uses
+    assert pool is not None
+    parsed = parse(rss("<item><title>A</title><link>https://e.org/a</link></item>"), time_limit=10)
+    assert [e.title for e in parsed.entries] == ["A"]
+    assert feeds._WORKERS._pool is pool

@@ -12,6 +12,7 @@ inputs (a pathological author field) keep its regexes busy for seconds.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import multiprocessing
 import os
@@ -38,7 +39,7 @@ from newsradar.lifeline import exit_with_parent
 from newsradar.magic import detect_encoding
 from newsradar.models import FeedEntry, ParsedFeed
 
-__all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser"]
+__all__ = ["DEFAULT_TIME_LIMIT", "html_to_text", "parse_feed", "shutdown_parser", "start_parser"]
 
 DEFAULT_TIME_LIMIT = 10.0
 # Address-space cap of a parser worker: a hostile feed ends in MemoryError, not in the OOM killer.
@@ -362,6 +363,17 @@ class _Workers:
 
 _WORKERS = _Workers()
 atexit.register(_WORKERS.shutdown)
+
+
+def start_parser() -> None:
+    """Start the parser's worker processes in the background (~0.2 s), so that the first feed
+    to parse does not wait for them. An error here is left for that parse to report."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            _WORKERS.get()
+
+    threading.Thread(target=run, name="newsradar-parser-start", daemon=True).start()
 
 
 def shutdown_parser() -> None:

@@ -33,6 +33,7 @@ from newsradar.dedup import StoryIndex
 from newsradar.errors import ExtractError, FetchError, PermanentFetchError, bug_message
 from newsradar.extract import ExtractedPage
 from newsradar.extract_pool import ExtractJob, ExtractorPool, start_forkserver
+from newsradar.feeds import start_parser
 from newsradar.fetch import Fetcher
 from newsradar.identity import (
     EntryKeys,
@@ -175,6 +176,11 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
             start_run(con, run_id, now)
         states = load_feed_states(con, now)
         blocks = load_host_blocks(con, now)
+    if any(is_due(f, states.get(f.name), now) for f in config.feeds):
+        # Feeds to parse and pages to extract follow most polls: their worker processes
+        # start (and import feedparser, trafilatura) in the background meanwhile.
+        start_parser()
+        start_forkserver()
     return PassContext(run_id, now, states, blocks)
 
 
@@ -183,8 +189,6 @@ def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = 
     started = time.monotonic()
     now = _now()
     due = [f for f in config.feeds if is_due(f, ctx.states.get(f.name), now)]
-    if due:  # pages follow most polls: their workers' server imports trafilatura meanwhile
-        start_forkserver()
     ticker = Ticker(progress, "feeds", len(due))
     results, blocks = asyncio.run(poll_due_feeds(config, due, ctx.states, ctx.host_blocks, ticker))
     candidates = [e for _, entries, _ in results for e in entries]
