@@ -7,22 +7,34 @@ waits for one in progress rather than writing beside it.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import transient_task
+from flows.ingest import skipped_when_served, transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
+from newsradar.errors import RunLockedError
 from newsradar.monitor import kv, md_escape
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
-__all__ = ["LOCK_WAIT", "alerts"]
+__all__ = ["LOCK_WAIT", "alerts", "served_pass_lock"]
 
 # Seconds to wait for a pass that holds the run lock.
 LOCK_WAIT = 600.0
+
+
+def served_pass_lock(
+    config: Config, lock_wait: float, deployment_name: str
+) -> AbstractContextManager[None]:
+    """The run lock for a served run, waiting ``lock_wait`` s; the message names that knob."""
+    setting = f"the lock_wait parameter of the {deployment_name} deployment"
+    task = f"this {deployment_name} run"
+    return pass_lock(config.storage.database, wait=lock_wait, task=task, setting=setting)
 
 
 @transient_task("deliver-digests")
@@ -32,10 +44,20 @@ def deliver(config: Config) -> pipeline.DeliveryReport:
 
 
 @flow(name="alerts", log_prints=False)
-def alerts(config_dir: str = "config") -> pipeline.DeliveryReport:
-    """Send (or write as .eml) every digest that is due."""
+def alerts(
+    config_dir: str = "config", lock_wait: float = LOCK_WAIT
+) -> pipeline.DeliveryReport | State[Any]:
+    """Send (or write as .eml) every digest that is due.
+
+    ``lock_wait``: seconds to wait for a pass in progress; then this run is skipped (the pass
+    delivers what is due when it ends).
+    """
     config = load_config(Path(config_dir))
-    with pass_lock(config.storage.database, wait=LOCK_WAIT):
+    with ExitStack() as held:
+        try:
+            held.enter_context(served_pass_lock(config, lock_wait, "alerts"))
+        except RunLockedError as exc:
+            return skipped_when_served(exc, "alerts_skipped")
         report = deliver(config)
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
     mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."

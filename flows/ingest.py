@@ -73,17 +73,18 @@ def transient_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     )
 
 
-def skipped_when_served(exc: RunLockedError) -> State[Any]:
+def skipped_when_served(exc: RunLockedError, event: str = "pass_skipped") -> State[Any]:
     """A served run that found the run lock held ends as ``Skipped``, with one warning line.
 
     Another writer holding it is expected (a `newsradar run` from cron, a backup under
-    ``flock``), and raising logged two tracebacks into the journal for it. Outside a
-    deployment (`newsradar run`) it is raised: exit 1 with one line.
+    ``flock``, a long pass for the alerts and maintenance runs), and raising logged two
+    tracebacks into the journal for it. Outside a deployment (`newsradar run`, a flow called
+    directly) it is raised: exit 1 with one line. ``event`` names the warning line.
     """
     if deployment.id is None:
         raise exc
     message = " ".join(str(exc).split())
-    get_run_logger().warning(kv("pass_skipped", reason="run_locked", detail=message))
+    get_run_logger().warning(kv(event, reason="run_locked", detail=message))
     return Completed(name="Skipped", message=message)
 
 

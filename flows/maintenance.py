@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.alerts import LOCK_WAIT
-from flows.ingest import transient_task
+from flows.alerts import LOCK_WAIT, served_pass_lock
+from flows.ingest import skipped_when_served, transient_task
 from newsradar.config import Config, load_config
+from newsradar.errors import RunLockedError
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
-from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 __all__ = ["maintenance"]
@@ -26,10 +28,20 @@ def checkpoint_and_health(config: Config) -> MaintenanceReport:
 
 
 @flow(name="maintenance", log_prints=False)
-def maintenance(config_dir: str = "config") -> MaintenanceReport:
-    """Checkpoint the database, publish feed health, and tell the operator what is wrong."""
+def maintenance(
+    config_dir: str = "config", lock_wait: float = LOCK_WAIT
+) -> MaintenanceReport | State[Any]:
+    """Checkpoint the database, publish feed health, and tell the operator what is wrong.
+
+    ``lock_wait``: seconds to wait for a pass in progress; then this run is skipped until the
+    next one.
+    """
     config = load_config(Path(config_dir))
-    with pass_lock(config.storage.database, wait=LOCK_WAIT):
+    with ExitStack() as held:
+        try:
+            held.enter_context(served_pass_lock(config, lock_wait, "maintenance"))
+        except RunLockedError as exc:
+            return skipped_when_served(exc, "maintenance_skipped")
         report = checkpoint_and_health(config)
         check_pass(config, None, datetime.now(UTC))
     logger = get_run_logger()

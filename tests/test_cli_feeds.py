@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from newsradar.models import FeedPoll
 from newsradar.store import open_writer
 from newsradar.store.feeds import save_polls, sync_feeds
 from tests.conftest import write_config
+from tests.limits import run_file_size_limited
 
 WATCHLIST = '[[watch]]\nid = "nato"\nterms = ["NATO"]\n'
 FEEDS = "".join(
@@ -130,3 +133,50 @@ def test_import_never_reuses_the_name_of_a_removed_feed(
         "https://other.example.org/rss": "never-2",
         "https://NEVER.example.org/feed": "never",
     }
+
+
+def subscriptions(directory: Path, count: int) -> Path:
+    opml = directory / "subs.opml"
+    outlines = "".join(
+        f'<outline text="Wire {i}" xmlUrl="https://wire{i}.example.org/rss"/>' for i in range(count)
+    )
+    opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>')
+    return opml
+
+
+def test_import_the_disk_refuses_leaves_feeds_toml_as_it_was(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    feeds = config / "feeds.toml"
+    feeds.chmod(0o640)
+    before, listing = feeds.read_bytes(), sorted(os.listdir(config))
+    opml = subscriptions(tmp_path, 20)
+    # The new feeds.toml may not grow past the old one: the write fails half way, as on a
+    # disk that fills up during it.
+    done = run_file_size_limited(
+        ["-m", "newsradar", "feeds", "import", str(opml), "--config", str(config)],
+        limit=len(before) + 16,
+    )
+    assert feeds.read_bytes() == before
+    assert sorted(os.listdir(config)) == listing  # no temporary file left behind
+    assert stat.S_IMODE(feeds.stat().st_mode) == 0o640
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"cannot write {feeds}" in lines[0] and "File too large" in lines[0]
+    assert "feeds.toml is unchanged" in lines[0]
+
+
+def test_import_keeps_the_mode_and_the_link_of_feeds_toml(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", feeds=FEEDS, watchlist=WATCHLIST)
+    # A configuration kept elsewhere (dotfiles) and linked in: the link must stay a link.
+    real = tmp_path / "dotfiles" / "feeds.toml"
+    real.parent.mkdir()
+    (config / "feeds.toml").rename(real)
+    (config / "feeds.toml").symlink_to(real)
+    real.chmod(0o600)
+    assert main(["feeds", "import", str(subscriptions(tmp_path, 2)), "--config", str(config)]) == 0
+    assert (config / "feeds.toml").is_symlink()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert [f.name for f in load_config(config).feeds][-2:] == ["wire-0", "wire-1"]
+    assert sorted(os.listdir(real.parent)) == ["feeds.toml"]

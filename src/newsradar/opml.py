@@ -1,7 +1,7 @@
 """OPML in and out: read a reader's subscription list, write ours. Pure functions.
 
 new, skipped = outlines_to_feeds(read_opml(data), existing=cfg.feeds)
-path.write_text(path.read_text() + feeds_toml(new))
+write_atomic(path, path.read_text() + feeds_toml(new))
 """
 
 from __future__ import annotations

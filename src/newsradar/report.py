@@ -9,8 +9,6 @@ inline SVG from :mod:`newsradar.charts`; nothing in the file loads anything from
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,6 +21,7 @@ from markupsafe import Markup
 
 from newsradar import __version__
 from newsradar.alerts.digest import safe_url
+from newsradar.atomic import write_atomic
 from newsradar.charts import story_chart_svg
 from newsradar.config import Config
 from newsradar.errors import ConfigError, NewsradarError
@@ -225,23 +224,10 @@ def write_report(
     html = render_report(report)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    except OSError as exc:
+        write_atomic(output, html)
+    except OSError as exc:  # disk full, quota, no such place: one line, not a traceback
         raise NewsradarError(
             f"cannot write the report to {output}: {exc.strerror or exc}; "
-            "choose a writable file with --output"
+            "free space, or choose a writable file with --output"
         ) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from colleagues
-        os.replace(tmp, output)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # disk full, quota: one line, not a traceback
-            raise NewsradarError(
-                f"cannot write the report to {output}: {exc.strerror or exc}; "
-                "free space or choose another file with --output"
-            ) from exc
-        raise
     return report

@@ -1,7 +1,8 @@
 """Another process that holds the DuckDB file, as an analyst's session or a pass would.
 
-Run as ``python -m tests.store.holder PATH read|write SECONDS``: it opens the file, prints
-``ready``, keeps it open for SECONDS (or until stdin closes when SECONDS is 0), then exits.
+Run as ``python -m tests.store.holder PATH read|write|pass SECONDS``: it opens the file (with
+``pass``: takes the run lock of a pass writing it, as ``newsradar run`` does), prints ``ready``,
+keeps it for SECONDS (or until stdin closes when SECONDS is 0), then exits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from newsradar.runlock import pass_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,13 +45,21 @@ def holding(path: Path, mode: str = "read", seconds: float = 0) -> Iterator[subp
 
 def main() -> None:
     path, mode, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    if mode == "pass":
+        with pass_lock(Path(path)):
+            _hold(seconds)
+        return
     con = duckdb.connect(path, read_only=mode == "read")
+    _hold(seconds)
+    con.close()
+
+
+def _hold(seconds: float) -> None:
     print("ready", flush=True)
     if seconds:
         time.sleep(seconds)
     else:
         sys.stdin.read()
-    con.close()
 
 
 if __name__ == "__main__":

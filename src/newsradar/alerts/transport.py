@@ -14,7 +14,6 @@ Outcomes map to errors: 4xx, a dropped connection or a timeout raise
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
+from newsradar.atomic import write_atomic
 from newsradar.config import PASSWORD_ENV, Config, SmtpSettings
 from newsradar.errors import (
     DeliveryBlockedError,
@@ -208,9 +208,7 @@ class EmlTransport:
                 return str(existing)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             path = self.directory / f"{stamp}-{digest_id}.eml"
-            tmp = path.with_suffix(".eml.tmp")
-            tmp.write_bytes(msg.as_bytes())
-            os.replace(tmp, path)
+            write_atomic(path, msg.as_bytes())
         except OSError as exc:
             raise TransientDeliveryError(
                 f"cannot write the mail for {recipient} to {self.directory}: {exc}; "

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from newsradar.atomic import write_atomic
 from newsradar.cli.app import ConfigDir, app, console, refuse_database_output, write_output
 from newsradar.config import FEEDS_FILE, load_config, load_feeds, load_settings
 from newsradar.errors import NewsradarError
@@ -103,7 +104,13 @@ def import_(
         separator = (
             "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
         )
-        path.write_text(text + separator + feeds_toml(added), encoding="utf-8")
+        try:
+            write_atomic(path, text + separator + feeds_toml(added))
+        except OSError as exc:  # disk full, quota, read-only: the user's file stays whole
+            raise NewsradarError(
+                f"cannot write {path}: {exc.strerror or exc}; {path.name} is unchanged, "
+                "free space or make it writable and import again"
+            ) from None
         load_feeds(path)  # the file we wrote must load: fail loudly here, not at the next run
     console.print(f"Added {len(added)} feeds to {path}; skipped {len(skipped)}.", highlight=False)
     for reason in skipped:

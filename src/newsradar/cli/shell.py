@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.cli.sql import MaxRows, QueryTimeout, render_table
@@ -118,7 +119,8 @@ def shell(
             ) as session:
                 result = session.fetch(statement, max_rows=max_rows)
         except NewsradarError as exc:
-            console_err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # Escaped: messages quote "[storage] lock_timeout", which Rich would swallow.
+            console_err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             failures += 1
             continue
         console.print(render_table(result))

@@ -89,8 +89,9 @@ def _connect_retrying(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise StoreLockedError(
-                    f"database {path} is locked by {_holder(exc)}; waited {timeout:.0f} s. "
-                    "Close that session (or wait for the pass to finish) and try again."
+                    f"database {path} is locked by {_holder(exc)}; waited {timeout:g} s for it. "
+                    "Close that session (or wait for the pass to finish) and try again, "
+                    "or raise [storage] lock_timeout"
                 ) from exc
             sleep(min(delay * (1 + random.random() / 2), remaining))
             delay = min(delay * 2, 5.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from newsradar.atomic import replace_durably
 from newsradar.errors import StoreError
 from newsradar.store.connection import is_database_file, open_reader
 
@@ -68,7 +69,7 @@ def export_tables(
         for table, path in partial.items():
             final = directory / f"{table}.{fmt}"
             try:
-                path.replace(final)
+                replace_durably(path, final)
             except OSError as exc:
                 raise StoreError(
                     f"cannot write {final}: {exc.strerror or exc}; move it away and export again"
