@@ -8,13 +8,15 @@ waits for one in progress rather than writing beside it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import transient_task
+from flows.ingest import failed_when_served, transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
+from newsradar.errors import ConfigError
 from newsradar.monitor import kv, md_escape
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
@@ -32,9 +34,12 @@ def deliver(config: Config) -> pipeline.DeliveryReport:
 
 
 @flow(name="alerts", log_prints=False)
-def alerts(config_dir: str = "config") -> pipeline.DeliveryReport:
+def alerts(config_dir: str = "config") -> pipeline.DeliveryReport | State[Any]:
     """Send (or write as .eml) every digest that is due."""
-    config = load_config(Path(config_dir))
+    try:
+        config = load_config(Path(config_dir))
+    except ConfigError as exc:
+        return failed_when_served(exc, Path(config_dir), skipped="no digest was sent")
     with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = deliver(config)
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))

@@ -26,7 +26,7 @@ from newsradar.config import Config, load_config
 from newsradar.errors import ConfigError, RunLockedError, is_transient
 from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted, record_failure
-from newsradar.misconfig import record_refusal, served_database
+from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.prefect_env import quiet_failed_run_report
 from newsradar.progress import current
@@ -89,7 +89,7 @@ def skipped_when_served(exc: RunLockedError) -> State[Any]:
     return Completed(name="Skipped", message=message)
 
 
-def failed_when_served(exc: ConfigError, config_dir: Path) -> State[Any]:
+def failed_when_served(exc: ConfigError, config_dir: Path, *, skipped: str = "") -> State[Any]:
     """A served run that finds the configuration invalid ends ``Failed``, with one error line.
 
     `newsradar serve` reads the configuration afresh for every pass, so a broken edit made
@@ -99,13 +99,19 @@ def failed_when_served(exc: ConfigError, config_dir: Path) -> State[Any]:
     serving. ``Failed``, not ``Skipped``: nothing will run until someone fixes the file, so
     the UI and Prefect's automations must see it as a failure. Outside a deployment
     (`newsradar run`) it is raised: exit 2 with the same line.
+
+    The other served flows (alerts, maintenance) say what they ``skipped`` instead: ``runs``
+    holds monitoring passes only.
     """
     if deployment.id is None:
         raise exc
-    refusal = record_refusal(config_dir, exc, served=served_database())
-    get_run_logger().error(refusal.line)
-    quiet_failed_run_report(refusal.line)  # the line above says it all
-    return Failed(message=refusal.line)
+    if skipped:
+        line = f"{error_line(exc)}; {skipped}"
+    else:
+        line = record_refusal(config_dir, exc, served=served_database()).line
+    get_run_logger().error(line)
+    quiet_failed_run_report(line)  # the line above says it all
+    return Failed(message=line)
 
 
 def _freeze_survivors() -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.alerts import LOCK_WAIT
-from flows.ingest import transient_task
+from flows.ingest import failed_when_served, transient_task
 from newsradar.config import Config, load_config
+from newsradar.errors import ConfigError
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
 from newsradar.runlock import pass_lock
@@ -26,9 +28,13 @@ def checkpoint_and_health(config: Config) -> MaintenanceReport:
 
 
 @flow(name="maintenance", log_prints=False)
-def maintenance(config_dir: str = "config") -> MaintenanceReport:
+def maintenance(config_dir: str = "config") -> MaintenanceReport | State[Any]:
     """Checkpoint the database, publish feed health, and tell the operator what is wrong."""
-    config = load_config(Path(config_dir))
+    try:
+        config = load_config(Path(config_dir))
+    except ConfigError as exc:
+        skipped = "no checkpoint, retention or feed health this time"
+        return failed_when_served(exc, Path(config_dir), skipped=skipped)
     with pass_lock(config.storage.database, wait=LOCK_WAIT):
         report = checkpoint_and_health(config)
         check_pass(config, None, datetime.now(UTC))

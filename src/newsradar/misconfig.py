@@ -32,6 +32,7 @@ from newsradar.store.activity import record_refused_run
 __all__ = [
     "SERVED_DATABASE_ENV",
     "Refusal",
+    "error_line",
     "failure_database",
     "record_refusal",
     "served_database",
@@ -56,6 +57,11 @@ class Refusal:
     database: Path | None
 
 
+def error_line(error: ConfigError) -> str:
+    """The line `newsradar run` prints for ``error``, however the message was wrapped."""
+    return "configuration error: " + " ".join(str(error).split())
+
+
 def served_database() -> Path | None:
     """The database `newsradar serve` was started with, when this process is one of its runs."""
     value = os.environ.get(SERVED_DATABASE_ENV)
@@ -77,7 +83,7 @@ def record_refusal(
 ) -> Refusal:
     """Record in ``runs`` that a pass did not run because of ``error``, where that is known."""
     now = now or datetime.now(UTC)
-    message = "configuration error: " + " ".join(str(error).split())
+    message = error_line(error)
     database = failure_database(directory, served)
     if database is None:
         return Refusal(

@@ -30,13 +30,14 @@ from tests.sample_site import WATCHLIST
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def deploy(config: Path) -> UUID:
-    """The ingest deployment `newsradar serve` registers, while the configuration is good."""
-    return build_deployments(config, schedules_of(load_config(config)))[0].apply()
+def deploy(config: Path, name: str = "ingest") -> UUID:
+    """A deployment `newsradar serve` registers, while the configuration is good."""
+    deployments = build_deployments(config, schedules_of(load_config(config)))
+    return next(d for d in deployments if d.name == name).apply()
 
 
 def served_pass(deployment_id: UUID, *, served_database: Path | None = None) -> tuple[str, State]:
-    """Run one pass of the served ingest deployment: its output and its final state."""
+    """Run one served run of the deployment, as its runner does: its output and final state."""
     with get_client(sync_client=True) as client:
         flow_run = client.create_flow_run_from_deployment(deployment_id)
     env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
@@ -131,3 +132,28 @@ def test_a_served_pass_records_a_broken_file_in_the_database_its_settings_name(
     assert state.type == StateType.FAILED, state
     assert [status for status, _ in runs(database)] == ["failed"]
     assert expected in (runs(database)[0][1] or "")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize(
+    ("name", "skipped"),
+    [("alerts", "no digest was sent"), ("maintenance", "no checkpoint, retention or feed health")],
+)
+def test_the_other_served_flows_fail_in_one_line_and_write_no_runs_row(
+    tmp_path: Path, name: str, skipped: str
+) -> None:
+    config = write_config(tmp_path / "cfg", feeds="", watchlist=WATCHLIST)
+    database = load_config(config).storage.database
+    with open_writer(database):
+        pass
+    deployment_id = deploy(config, name)
+    (config / "watchlist.toml").unlink()
+
+    output, state = served_pass(deployment_id, served_database=database)
+
+    expected = f"configuration error: {config / 'watchlist.toml'}: file not found; create it"
+    assert "Traceback" not in output
+    lines = [line for line in output.splitlines() if "| ERROR" in line]
+    assert len(lines) == 1 and expected in lines[0] and skipped in lines[0], output
+    assert state.type == StateType.FAILED, state
+    assert runs(database) == []  # runs holds monitoring passes only
