@@ -14,10 +14,10 @@ from typing import Any
 from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import skipped_when_served, transient_task
+from flows.ingest import failed_when_served, skipped_when_served, transient_task
 from newsradar import pipeline
 from newsradar.config import Config, load_config
-from newsradar.errors import RunLockedError
+from newsradar.errors import ConfigError, RunLockedError
 from newsradar.monitor import kv, md_escape
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
@@ -52,7 +52,10 @@ def alerts(
     ``lock_wait``: seconds to wait for a pass in progress; then this run is skipped (the pass
     delivers what is due when it ends).
     """
-    config = load_config(Path(config_dir))
+    try:
+        config = load_config(Path(config_dir))
+    except ConfigError as exc:
+        return failed_when_served(exc, Path(config_dir), skipped="no digest was sent")
     with ExitStack() as held:
         try:
             held.enter_context(served_pass_lock(config, lock_wait, "alerts"))

@@ -18,22 +18,24 @@ from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 from prefect.utilities.annotations import quote
 
 from newsradar import pipeline
 from newsradar.config import Config, load_config
-from newsradar.errors import RunLockedError, is_transient
+from newsradar.errors import ConfigError, RunLockedError, is_transient
 from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted, record_failure
+from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
+from newsradar.prefect_env import quiet_failed_run_report
 from newsradar.progress import current
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
 local_log = logging.getLogger("newsradar.ingest")
 
-__all__ = ["ingest", "skipped_when_served", "transient_task"]
+__all__ = ["failed_when_served", "ingest", "skipped_when_served", "transient_task"]
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -86,6 +88,31 @@ def skipped_when_served(exc: RunLockedError, event: str = "pass_skipped") -> Sta
     message = " ".join(str(exc).split())
     get_run_logger().warning(kv(event, reason="run_locked", detail=message))
     return Completed(name="Skipped", message=message)
+
+
+def failed_when_served(exc: ConfigError, config_dir: Path, *, skipped: str = "") -> State[Any]:
+    """A served run that finds the configuration invalid ends ``Failed``, with one error line.
+
+    `newsradar serve` reads the configuration afresh for every pass, so a broken edit made
+    while it runs shows up here, pass after pass, until it is fixed. Raising logged a long
+    traceback and left no row in ``runs``; this logs the line `newsradar run` prints, records
+    the pass in ``runs`` as ``failed`` where the database is known, and the server keeps
+    serving. ``Failed``, not ``Skipped``: nothing will run until someone fixes the file, so
+    the UI and Prefect's automations must see it as a failure. Outside a deployment
+    (`newsradar run`) it is raised: exit 2 with the same line.
+
+    The other served flows (alerts, maintenance) say what they ``skipped`` instead: ``runs``
+    holds monitoring passes only.
+    """
+    if deployment.id is None:
+        raise exc
+    if skipped:
+        line = f"{error_line(exc)}; {skipped}"
+    else:
+        line = record_refusal(config_dir, exc, served=served_database()).line
+    get_run_logger().error(line)
+    quiet_failed_run_report(line)  # the line above says it all
+    return Failed(message=line)
 
 
 def _freeze_survivors() -> None:
@@ -172,7 +199,12 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 @flow(name="ingest", log_prints=False)
 def ingest(config_dir: str = "config") -> pipeline.RunSummary | State[Any]:
     """One monitoring pass over the configuration in ``config_dir``."""
-    config = load_config(Path(config_dir))
+    try:
+        config = load_config(Path(config_dir))
+        # A watch that does not compile fails here, not inside a task with a traceback.
+        pipeline.compiled_matcher(config)
+    except ConfigError as exc:
+        return failed_when_served(exc, Path(config_dir))
     _freeze_survivors()
     with ExitStack() as held:
         try:

@@ -11,9 +11,9 @@ from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.alerts import LOCK_WAIT, served_pass_lock
-from flows.ingest import skipped_when_served, transient_task
+from flows.ingest import failed_when_served, skipped_when_served, transient_task
 from newsradar.config import Config, load_config
-from newsradar.errors import RunLockedError
+from newsradar.errors import ConfigError, RunLockedError
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
 from newsradar.shutdown import deferred_termination
@@ -36,7 +36,11 @@ def maintenance(
     ``lock_wait``: seconds to wait for a pass in progress; then this run is skipped until the
     next one.
     """
-    config = load_config(Path(config_dir))
+    try:
+        config = load_config(Path(config_dir))
+    except ConfigError as exc:
+        skipped = "no checkpoint, retention or feed health this time"
+        return failed_when_served(exc, Path(config_dir), skipped=skipped)
     with ExitStack() as held:
         try:
             held.enter_context(served_pass_lock(config, lock_wait, "maintenance"))

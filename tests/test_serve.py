@@ -1,4 +1,5 @@
-"""`newsradar serve` as a service: a scheduled pass lands in the database; SIGTERM stops it all."""
+"""`newsradar serve` as a service: a scheduled pass lands in the database, a configuration broken
+while it serves fails passes in one line and a `runs` row until fixed; SIGTERM stops it all."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import httpx
 
 from newsradar.demo.__main__ import free_port
 from tests.conftest import write_config
@@ -33,19 +35,36 @@ def prefect_servers(port: int) -> list[int]:
     return pids
 
 
-def completed_runs(database: Path) -> int:
-    """Count completed passes; the serving process may hold the file, so try briefly."""
+def count_runs(database: Path, status: str = "completed") -> int:
+    """Count passes with ``status``; the serving process may hold the file, so try briefly."""
     if not database.exists():
         return 0
     try:
         with duckdb.connect(str(database), read_only=True) as con:
-            row = con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()
+            row = con.execute("SELECT count(*) FROM runs WHERE status = ?", [status]).fetchone()
     except duckdb.Error:  # locked by a pass in progress, or not migrated yet
         return 0
     return int(row[0]) if row else 0
 
 
-def test_serve_runs_a_scheduled_pass_and_stops_cleanly_on_sigterm(
+def run_ingest_now(api_url: str) -> None:
+    """Ask the served ingest deployment for a run now, as "Quick run" in the UI does."""
+    found = httpx.get(f"{api_url}/deployments/name/ingest/ingest", timeout=10)
+    found.raise_for_status()
+    url = f"{api_url}/deployments/{found.json()['id']}/create_flow_run"
+    httpx.post(url, json={}, timeout=10).raise_for_status()
+
+
+def wait_for_runs(serve: subprocess.Popen[bytes], log: Path, database: Path, status: str,
+                  count: int, timeout: float) -> None:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while count_runs(database, status) < count and time.monotonic() < deadline:
+        assert serve.poll() is None, log.read_text()
+        time.sleep(0.5)
+    assert count_runs(database, status) >= count, log.read_text()
+
+
+def test_serve_runs_passes_through_a_broken_configuration_and_stops_cleanly_on_sigterm(
     tmp_path: Path, http_server: LoopbackHTTPServer
 ) -> None:
     serve_seed(http_server)
@@ -58,6 +77,7 @@ def test_serve_runs_a_scheduled_pass_and_stops_cleanly_on_sigterm(
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_RUNNER_POLL_FREQUENCY"] = "1"  # a run asked for now starts within a second
     log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
         [sys.executable, "-m", "newsradar", "serve", "--config", str(config)],
@@ -67,12 +87,18 @@ def test_serve_runs_a_scheduled_pass_and_stops_cleanly_on_sigterm(
     try:
         # The server starts in ~10 s (a minute on a loaded machine: a fresh database is
         # migrated), then the cron fires at the next minute boundary.
-        deadline = time.monotonic() + 150
-        while completed_runs(database) == 0 and time.monotonic() < deadline:
-            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
-            time.sleep(1)
-        assert completed_runs(database) >= 1, (tmp_path / "serve.log").read_text()
+        wait_for_runs(serve, tmp_path / "serve.log", database, "completed", 1, timeout=150)
         assert prefect_servers(port), "the child Prefect server should be running"
+
+        # The user breaks the settings while serve runs: [storage] cannot be read any more,
+        # so the failed pass is recorded in the database serve started with.
+        good = settings.read_text()
+        settings.write_text(good + "\n[newsradar\n")
+        run_ingest_now(f"http://127.0.0.1:{port}/api")
+        wait_for_runs(serve, tmp_path / "serve.log", database, "failed", 1, timeout=60)
+        settings.write_text(good)
+        run_ingest_now(f"http://127.0.0.1:{port}/api")
+        wait_for_runs(serve, tmp_path / "serve.log", database, "completed", 2, timeout=60)
 
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=30)
@@ -86,6 +112,8 @@ def test_serve_runs_a_scheduled_pass_and_stops_cleanly_on_sigterm(
     assert code == 0, output
     assert f"Prefect UI: http://127.0.0.1:{port}" in " ".join(output.split())
     assert "Traceback" not in output
+    broken = [line for line in output.splitlines() if "configuration error:" in line]
+    assert broken and f"{settings}: not valid TOML (Expected ']'" in " ".join(broken[0].split())
     assert "Stopped." in output
     assert prefect_servers(port) == []
     assert (config / "data" / "prefect" / "prefect.db").exists()

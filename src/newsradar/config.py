@@ -47,6 +47,7 @@ __all__ = [
     "load_config",
     "load_feeds",
     "load_settings",
+    "load_storage",
     "load_watchlist",
 ]
 
@@ -470,6 +471,32 @@ def _raise_validation(path: Path, exc: ValidationError, prefix: str = "") -> Non
     raise ConfigError(str(path), key, msg) from exc
 
 
+def _resolved_storage(path: Path, storage: StorageSettings) -> StorageSettings:
+    """``storage`` with its database resolved against the directory of ``path``."""
+    database = (path.parent.resolve() / storage.database).resolve()
+    if database.is_dir():
+        # Accepted, the pass failed later opening it (exit 1). A path that does not exist
+        # yet is fine: the first pass creates it.
+        raise ConfigError(
+            str(path),
+            "storage.database",
+            f'{database} is a directory; name the DuckDB file, e.g. "data/newsradar.duckdb"',
+        )
+    return storage.model_copy(update={"database": database})
+
+
+def load_storage(directory: Path) -> StorageSettings:
+    """Only ``[storage]`` of ``newsradar.toml``: where the database is while another part of the
+    configuration is broken (a served pass still records its failure there)."""
+    path = directory / SETTINGS_FILE
+    raw = _read_toml(path).get("storage", {})
+    try:
+        storage = StorageSettings.model_validate(raw)
+    except ValidationError as exc:
+        _raise_validation(path, exc, prefix="storage.")
+    return _resolved_storage(path, storage)
+
+
 def load_settings(directory: Path) -> Settings:
     """Validate ``newsradar.toml``; relative paths resolve against its directory."""
     path = directory / SETTINGS_FILE
@@ -493,16 +520,7 @@ def load_settings(directory: Path) -> Settings:
             getattr(schedule, name), schedule.timezone, key=f"schedule.{name}", file=str(path)
         )
     base = path.parent.resolve()
-    database = (base / settings.storage.database).resolve()
-    if database.is_dir():
-        # Accepted, the pass failed later opening it (exit 1). A path that does not exist
-        # yet is fine: the first pass creates it.
-        raise ConfigError(
-            str(path),
-            "storage.database",
-            f'{database} is a directory; name the DuckDB file, e.g. "data/newsradar.duckdb"',
-        )
-    storage = settings.storage.model_copy(update={"database": database})
+    storage = _resolved_storage(path, settings.storage)
     alerts = settings.alerts.model_copy(
         update={"outbox_dir": (base / settings.alerts.outbox_dir).resolve()}
     )

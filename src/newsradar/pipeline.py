@@ -84,6 +84,7 @@ __all__ = [
     "compiled_matcher",
     "deliver_alerts",
     "finish_pass",
+    "new_run_id",
     "poll_feeds",
     "store_entries",
 ]
@@ -163,11 +164,16 @@ def compiled_matcher(config: Config) -> Matcher:
     return _compile(config.watches, str(config.watchlist_path))
 
 
+def new_run_id(now: datetime) -> str:
+    """A pass's id in ``runs``: its start time, sortable, and a random suffix."""
+    return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
 def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
     """Migrate the database, record the configuration, and load what the poller remembers."""
     now = now or _now()
     matcher = compiled_matcher(config)
-    run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    run_id = new_run_id(now)
     watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         with transaction(con):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["configure_prefect", "quiet_engine_errors"]
+__all__ = ["configure_prefect", "quiet_engine_errors", "quiet_failed_run_report"]
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -46,3 +46,26 @@ def quiet_engine_errors() -> None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, PrefectConsoleHandler):
             handler.addFilter(_EngineErrors())
+
+
+class _FailedRunReport(logging.Filter):
+    """Drops the engine's report of a flow run that ended ``Failed`` with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or str(error) != self.message
+
+
+def quiet_failed_run_report(message: str) -> None:
+    """For a flow about to return ``Failed(message=message)`` after logging why in one line.
+
+    Prefect's engine turns any Failed flow run into an exception and logs it with a traceback
+    ("Engine execution exited with unexpected exception"), even when the flow chose the state
+    and said why; this drops that one report, and no other, from every handler (the journal
+    and the Prefect server alike). The state and its message stay as they are.
+    """
+    logging.getLogger("prefect.flow_runs").addFilter(_FailedRunReport(message))

@@ -13,6 +13,7 @@ import typer
 
 from newsradar.cli.app import ConfigDir, app, console
 from newsradar.config import load_config
+from newsradar.misconfig import SERVED_DATABASE_ENV
 from newsradar.pipeline import compiled_matcher
 from newsradar.prefect_env import configure_prefect
 from newsradar.schedules import schedules_of
@@ -54,6 +55,8 @@ def serve(
     cfg = load_config(config)
     schedules = schedules_of(cfg)
     compiled_matcher(cfg)  # a bad watch exits 2 now, not at 3 am
+    # Where a run records its failure should a later edit break [storage] itself.
+    os.environ[SERVED_DATABASE_ENV] = str(cfg.storage.database)
     # A service logs what it does; `newsradar run` stays quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG" if verbose else "INFO")
     configure_prefect(verbose=verbose)

@@ -12,6 +12,7 @@ __all__ = [
     "checkpoint",
     "close_interrupted_runs",
     "record_failed_run",
+    "record_refused_run",
     "store_activity",
 ]
 
@@ -59,3 +60,15 @@ def record_failed_run(
         [status, now, message, run_id],
     ).fetchone()
     return bool(row and row[0])
+
+
+def record_refused_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, message: str, now: datetime
+) -> None:
+    """Record a pass that never began (its configuration was invalid) as ``failed``: begun and
+    ended at ``now``, with no counts, and the reason as the message."""
+    con.execute(
+        "INSERT INTO runs (id, started_at, finished_at, status, message)"
+        " VALUES (?, ?, ?, 'failed', ?)",
+        [run_id, now, now, message],
+    )
