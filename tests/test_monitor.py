@@ -165,6 +165,19 @@ def test_a_broken_mail_path_does_not_raise(tmp_path: Path) -> None:
     )
 
 
+def test_a_state_file_that_cannot_be_written_does_not_fail_the_pass(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Something else took the state file's name: the notice goes out, the failure is one line.
+    state = config.storage.database.with_suffix(".operator.json")
+    state.mkdir(parents=True)
+
+    assert len(notify_operator(config, [DOWN], NOW)) == 1
+
+    assert "operator_state_unsaved" in caplog.text
+    assert [p.name for p in state.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_a_held_database_skips_the_silence_check_but_not_the_outage(tmp_path: Path) -> None:
     text = settings().replace(
         'database = "data/newsradar.duckdb"',

@@ -20,6 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from newsradar.alerts.transport import transport_for
+from newsradar.atomic import write_atomic
 from newsradar.config import Config
 from newsradar.errors import StoreError
 from newsradar.pipeline import RunSummary
@@ -201,8 +202,12 @@ def notify_operator(config: Config, notices: list[OperatorNotice], now: datetime
             continue
         log.warning(kv("operator_notified", kind=notice.kind, to=operator))
         state[notice.kind] = now.isoformat()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=1))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Whole or not at all: a cut-off file would forget every notice and mail them again.
+        write_atomic(path, json.dumps(state, indent=1))
+    except OSError as exc:  # the mails went out; the next pass may repeat them, no worse
+        log.warning(kv("operator_state_unsaved", path=path, error=exc))
     return sent
 
 
