@@ -109,9 +109,9 @@ class FetchError(NewsradarError):
     ``timeout``, ``deadline_exceeded``, ``tls_error``, ``http_4xx``, ``http_5xx``,
     ``too_large``, ``not_a_feed``, ``blocked_address``, ``bad_scheme``,
     ``too_many_redirects``, ``robots``, ``robots_unavailable``, ``unsupported_content_type``,
-    ``dns``, ``connect``,
     ``rate_limited`` (429 or a host-wide Retry-After in force), ``http_3xx``, ``bad_url``,
-    ``decode_error`` (a Content-Encoding that does not decode), ``protocol_error``.
+    ``decode_error`` (a Content-Encoding that does not decode), ``protocol_error``, and
+    ``internal_error`` (a bug met on one page; the pass goes on).
     """
 
     def __init__(self, kind: str, url: str, message: str, *, status: int | None = None) -> None:
