@@ -15,9 +15,10 @@ from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.ingest import failed_when_served, skipped_when_served, transient_task
+from flows.served import failed_in_one_line, retried, typed_failures
 from newsradar import pipeline
 from newsradar.config import Config, load_config
-from newsradar.errors import ConfigError, RunLockedError
+from newsradar.errors import ConfigError, NewsradarError, RunLockedError
 from newsradar.monitor import kv, md_escape
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
@@ -45,23 +46,30 @@ def deliver(config: Config) -> pipeline.DeliveryReport:
 
 @flow(name="alerts", log_prints=False)
 def alerts(
-    config_dir: str = "config", lock_wait: float = LOCK_WAIT
+    config_dir: str = "config",
+    lock_wait: float = LOCK_WAIT,
+    retry_delays: list[float] | None = None,
 ) -> pipeline.DeliveryReport | State[Any]:
     """Send (or write as .eml) every digest that is due.
 
     ``lock_wait``: seconds to wait for a pass in progress; then this run is skipped (the pass
-    delivers what is due when it ends).
+    delivers what is due when it ends). ``retry_delays``: seconds before each retry of a
+    transient error (a database held by another process); by default 2 s, then 10 s.
     """
+    skipped = "no digest was sent"
     try:
         config = load_config(Path(config_dir))
     except ConfigError as exc:
-        return failed_when_served(exc, Path(config_dir), skipped="no digest was sent")
-    with ExitStack() as held:
+        return failed_when_served(exc, Path(config_dir), skipped=skipped)
+    with ExitStack() as held, typed_failures():
         try:
             held.enter_context(served_pass_lock(config, lock_wait, "alerts"))
         except RunLockedError as exc:
             return skipped_when_served(exc, "alerts_skipped")
-        report = deliver(config)
+        try:
+            report = retried(deliver, retry_delays)(config)
+        except NewsradarError as exc:
+            return failed_in_one_line(exc, skipped)
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
     mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."
     create_markdown_artifact(

@@ -18,17 +18,17 @@ from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 from prefect.utilities.annotations import quote
 
+from flows.served import fail_with_line, failed_in_one_line, retried, typed_failures
 from newsradar import pipeline
 from newsradar.config import Config, load_config
-from newsradar.errors import ConfigError, RunLockedError, is_transient
+from newsradar.errors import ConfigError, NewsradarError, RunLockedError, is_transient
 from newsradar.identity import article_id
 from newsradar.maintenance import close_interrupted, record_failure
 from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
-from newsradar.prefect_env import quiet_failed_run_report
 from newsradar.progress import current
 from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
@@ -110,9 +110,7 @@ def failed_when_served(exc: ConfigError, config_dir: Path, *, skipped: str = "")
         line = f"{error_line(exc)}; {skipped}"
     else:
         line = record_refusal(config_dir, exc, served=served_database()).line
-    get_run_logger().error(line)
-    quiet_failed_run_report(line)  # the line above says it all
-    return Failed(message=line)
+    return fail_with_line(line)
 
 
 def _freeze_survivors() -> None:
@@ -197,8 +195,14 @@ def report_pass(config: Config, polled: pipeline.PollResult, summary: pipeline.R
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(config_dir: str = "config") -> pipeline.RunSummary | State[Any]:
-    """One monitoring pass over the configuration in ``config_dir``."""
+def ingest(
+    config_dir: str = "config", retry_delays: list[float] | None = None
+) -> pipeline.RunSummary | State[Any]:
+    """One monitoring pass over the configuration in ``config_dir``.
+
+    ``retry_delays``: seconds before each retry of a task that hit a transient error (a
+    database held by another process); by default 2 s, then 10 s.
+    """
     try:
         config = load_config(Path(config_dir))
         # A watch that does not compile fails here, not inside a task with a traceback.
@@ -206,24 +210,42 @@ def ingest(config_dir: str = "config") -> pipeline.RunSummary | State[Any]:
     except ConfigError as exc:
         return failed_when_served(exc, Path(config_dir))
     _freeze_survivors()
-    with ExitStack() as held:
+    with ExitStack() as held, typed_failures():
         try:
             held.enter_context(pass_lock(config.storage.database))
         except RunLockedError as exc:
             return skipped_when_served(exc)
-        ctx = begin_pass(config)
+        try:
+            ctx = retried(begin_pass, retry_delays)(config)
+        except NewsradarError as exc:
+            # The pass's runs row is this task's to write, so there is none to mark (and while
+            # the database is held, none can be written). Should the task have failed after
+            # committing it, on its checkpoint, the next pass marks that row interrupted.
+            return failed_in_one_line(exc, "this pass did not begin and has no runs row")
         try:
             polled = poll_feeds(config, ctx)
-            stored = store_entries(config, ctx, _opaque(polled))
+            stored = retried(store_entries, retry_delays)(config, ctx, _opaque(polled))
             started = time.monotonic()
-            delivered = deliver_alerts(config)
-            summary = finish_pass(
+            delivered = retried(deliver_alerts, retry_delays)(config)
+            summary = retried(finish_pass, retry_delays)(
                 config, ctx, _opaque(polled), stored, delivered, time.monotonic() - started
             )
         except Exception as exc:
             # `runs` says why (a kill or a cancellation is not an Exception: the next pass
             # marks those `interrupted`).
-            record_failure(config, ctx.run_id, exc)
-            raise
+            recorded = record_failure(config, ctx.run_id, exc)
+            if not isinstance(exc, NewsradarError):
+                raise  # a bug: its traceback is how it gets reported
+            return failed_in_one_line(exc, _recorded(ctx.run_id, recorded))
         report_pass(config, _opaque(polled), summary)
         return summary
+
+
+def _recorded(run_id: str, recorded: bool) -> str:
+    """What the failure line says about the pass's runs row."""
+    if recorded:
+        return f"runs row {run_id} records why"
+    return (
+        f"runs row {run_id} could not be marked either (the database was not writable); "
+        "the next pass marks it interrupted"
+    )

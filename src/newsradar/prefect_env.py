@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["configure_prefect", "quiet_engine_errors", "quiet_failed_run_report"]
+from newsradar.errors import NewsradarError
+
+__all__ = [
+    "configure_prefect",
+    "quiet_engine_errors",
+    "quiet_failed_run_report",
+    "quiet_typed_task_failures",
+]
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -69,3 +79,51 @@ def quiet_failed_run_report(message: str) -> None:
     and the Prefect server alike). The state and its message stay as they are.
     """
     logging.getLogger("prefect.flow_runs").addFilter(_FailedRunReport(message))
+
+
+# How the task engine's "Finished in state Failed(...)" names the exception that failed it.
+_FAILED_ON = re.compile(r"Task run encountered an exception (\w+): ")
+
+
+def _typed_names() -> set[str]:
+    names, todo = set(), [NewsradarError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+class _TypedTaskFailures(logging.Filter):
+    """Drops the task engine's ERROR reports of a task run that failed on a NewsradarError:
+    "Task run failed with exception: ..." with its traceback (logged when no retry is left),
+    and "Finished in state Failed(...)" (logged for every failed task run, without the
+    exception itself: its name in the state's message tells). Any other exception keeps both."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        message = str(record.msg)
+        if message.startswith("Task run failed with"):
+            return not isinstance(error, NewsradarError)
+        if message.startswith("Finished in state Failed"):
+            named = _FAILED_ON.search(message)
+            return not (named and named.group(1) in _typed_names())
+        return True
+
+
+@contextmanager
+def quiet_typed_task_failures() -> Iterator[None]:
+    """While a flow run that ends a NewsradarError in one line itself runs its tasks.
+
+    Prefect's task engine logs every failed task run with a traceback, on every handler (the
+    journal and the Prefect server alike), although a held database or a full disk is an
+    expected error whose message already names the thing, the place and the fix; the flow
+    logs that message once. Bugs (any other exception) keep their traceback.
+    """
+    quiet = _TypedTaskFailures()
+    logger = logging.getLogger("prefect.task_runs")
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
