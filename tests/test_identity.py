@@ -106,13 +106,15 @@ def test_google_news_link_and_direct_link_are_one_url() -> None:
     [
         ("https://ex.org/a?utm_source=rss", "https://www.ex.org/a", "https://ex.org/a"),
         ("https://ex.org/amp/a", "https://ex.org/a", "https://ex.org/a"),
-        # Syndicated copy declaring the original as canonical.
-        ("https://partner.net/x/123", "https://ex.org/a", "https://ex.org/a"),
+        # Another site's page cannot claim an article of ex.org (a syndicated copy joins the
+        # original's story by its text instead).
+        ("https://partner.net/x/123", "https://ex.org/a", "https://partner.net/x/123"),
         # A canonical pointing at the home page is a CMS mistake.
         ("https://ex.org/a", "https://ex.org/", "https://ex.org/a"),
         ("https://ex.org/a", "javascript:void(0)", "https://ex.org/a"),
         ("https://ex.org/a", None, "https://ex.org/a"),
-        ("", "https://ex.org/a", "https://ex.org/a"),
+        # No link, so no page whose site could vouch for the canonical.
+        ("", "https://ex.org/a", ""),
         # Unparseable URLs (unclosed IPv6 bracket) from a page or a feed: no identity.
         ("https://ex.org/a", "https://[::1/x", "https://ex.org/a"),
         ("http://[::1/x", None, ""),
@@ -120,6 +122,70 @@ def test_google_news_link_and_direct_link_are_one_url() -> None:
 )
 def test_preferred_url(entry_url: str, page_canonical: str | None, expected: str) -> None:
     assert preferred_url(entry_url, page_canonical) == expected
+
+
+@pytest.mark.parametrize(
+    ("page_url", "page_canonical", "trusted"),
+    [
+        ("https://ex.org/a", "https://ex.org/story", True),  # same host
+        ("https://www.ex.org/a", "https://ex.org/story", True),  # www variant
+        ("https://ex.org/a", "https://www.ex.org/story", True),
+        ("https://EX.org./a", "https://ex.ORG/story", True),  # case, trailing dot
+        ("https://amp.ex.org/a", "https://www.ex.org/story", True),  # subdomain, same site
+        ("https://ex.org/a", "https://news.ex.org/story", True),
+        ("https://news.bbc.co.uk/a", "https://bbc.co.uk/story", True),  # multi-label suffix
+        ("http://ex.org/a", "https://ex.org/story", True),  # http vs https
+        ("https://ex.org/a", "http://ex.org/story", True),
+        ("https://ex.org:443/a", "http://ex.org:80/story", True),  # default ports
+        ("http://ex.org:8080/a", "http://ex.org:8080/story", True),
+        ("http://127.0.0.1:8001/a", "http://127.0.0.1:8001/story", True),
+        ("https://a.test/a", "https://a.test/story", True),  # no public suffix: same host
+        ("https://partner.net/a", "https://ex.org/story", False),  # another site
+        ("https://evilex.org/a", "https://ex.org/story", False),
+        ("https://ex.org.evil.net/a", "https://ex.org/story", False),
+        ("https://bbc.co.uk/a", "https://other.co.uk/story", False),  # public suffix co.uk
+        ("https://alice.github.io/a", "https://bob.github.io/story", False),  # private suffix
+        ("https://a.test/a", "https://b.test/story", False),
+        ("http://ex.org:8080/a", "https://ex.org/story", False),  # another port
+        ("https://ex.org/a", "https://ex.org:8443/story", False),
+        ("http://127.0.0.1:8001/a", "http://127.0.0.1:8002/story", False),
+        ("http://10.0.0.1/a", "http://10.0.0.2/story", False),
+        # A redirect wrapper is judged by its target, the URL that would be stored.
+        ("https://evil.net/a", "https://www.google.com/url?q=https://ex.org/story", False),
+    ],
+)
+def test_preferred_url_trusts_a_canonical_only_on_the_pages_own_site(
+    page_url: str, page_canonical: str, trusted: bool
+) -> None:
+    expected = canonical_url(page_canonical) if trusted else canonical_url(page_url)
+    assert preferred_url(page_url, page_canonical, page_url) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry_url", "final_url", "page_canonical", "expected"),
+    [
+        # A feed's redirector leads to the article: its page speaks for its own site.
+        (
+            "https://feeds.example/r/1",
+            "https://ex.org/a",
+            "https://ex.org/story",
+            "https://ex.org/story",
+        ),
+        # An open redirect on ex.org leads elsewhere: that page cannot claim ex.org's URL.
+        (
+            "https://ex.org/go?to=1",
+            "https://evil.net/p",
+            "https://ex.org/story",
+            "https://ex.org/go?to=1",
+        ),
+        # Without a redirect, the page cannot claim another site's URL either.
+        ("https://ex.org/a", "https://ex.org/a", "https://evil.net/story", "https://ex.org/a"),
+    ],
+)
+def test_preferred_url_compares_with_the_page_reached_after_redirects(
+    entry_url: str, final_url: str, page_canonical: str, expected: str
+) -> None:
+    assert preferred_url(entry_url, page_canonical, final_url) == expected
 
 
 @pytest.mark.parametrize(

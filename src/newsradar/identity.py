@@ -27,6 +27,9 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tld import get_fld
+from tld.utils import MozillaTLDSourceParser
+
 __all__ = [
     "EMPTY_HASH",
     "EntryKeys",
@@ -39,6 +42,7 @@ __all__ = [
     "content_hash",
     "copy_key",
     "preferred_url",
+    "same_site",
     "stable_id",
     "unwrap_url",
 ]
@@ -59,6 +63,18 @@ _QUERY_WRAPPERS = (
     ("lm.facebook.com", "/l.php", ("u",)),
     ("out.reddit.com", "/", ("url",)),
 )
+
+
+class _OfflineSuffixes(MozillaTLDSourceParser):
+    """tld's bundled public suffix list; if it is missing, no domains rather than a download."""
+
+    uid = "newsradar_offline"
+
+    @classmethod
+    def update_tld_names(cls, fail_silently: bool = False) -> bool:
+        return False
+
+
 _GOOGLE_NEWS_ARTICLE = re.compile(r"^/(?:__i/rss/rd/|rss/)?articles/([A-Za-z0-9_-]+)")
 
 
@@ -145,16 +161,58 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
-def preferred_url(entry_url: str, page_canonical: str | None) -> str:
+def _site(url: str) -> tuple[str, str, int | None] | None:
+    """Who answers for a URL: (host, registrable domain or "", port); None if unparseable.
+
+    The host is lower-cased without ``www.`` or a trailing dot; default ports count as none,
+    since http and https variants of a page are one article. The scheme does not count.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
+    if not host:
+        return None
+    # The bundled public suffix list (tld, which trafilatura's courlan already needs), with
+    # its private part, so alice.github.io and bob.github.io are two sites; never refreshed
+    # over the network. IP addresses and unlisted suffixes have none: the host decides.
+    domain = get_fld(host, fail_silently=True, fix_protocol=True, parser_class=_OfflineSuffixes)
+    return host, domain or "", None if port in (80, 443) else port
+
+
+def same_site(page_url: str, url: str) -> bool:
+    """Whether the site that served ``page_url`` answers for ``url`` too.
+
+    Same host (ignoring case, ``www.`` and the scheme) or the same registrable domain
+    (``amp.ex.org`` and ``ex.org``), and the same port. A page can vouch for its own site's
+    URLs only: anything else it says about another site is a claim that site never made.
+    """
+    page, other = _site(page_url), _site(url)
+    if page is None or other is None or page[2] != other[2]:
+        return False
+    return page[0] == other[0] or (page[1] != "" and page[1] == other[1])
+
+
+def preferred_url(entry_url: str, page_canonical: str | None, page_url: str | None = None) -> str:
     """The canonical URL of an article: the page's ``rel=canonical`` unless it is implausible.
 
-    A canonical link pointing at a site's home page (a common CMS mistake) or at something
-    that is not http(s) is ignored in favour of the entry's own link.
+    ``page_url`` is where the page was served from after redirects (the entry's link when
+    not given). A canonical on another site is ignored: the URL is an identity key, and a page
+    on site A claiming B's article would make B's own item look already seen, so B's text
+    would never be fetched or matched. Copies across sites join one story by their text
+    instead (``dedup``). A canonical pointing at a site's home page (a common CMS mistake) or
+    at something that is not http(s) is ignored too. Ignored, the entry's own link is kept.
     """
     own = canonical_url(entry_url) if entry_url else ""
     if not page_canonical or not re.match(r"^https?://[^\s/]+", page_canonical.strip(), re.I):
         return own
     theirs = canonical_url(page_canonical)
+    # Judged after unwrapping (a google.com/url wrapper stands for its target), since that is
+    # the URL that would be stored.
+    if not theirs or not same_site(page_url or entry_url, theirs):
+        return own
     their_path = urlsplit(theirs).path
     own_path = urlsplit(own).path if own else "/"
     if their_path in ("", "/") and own_path not in ("", "/"):
