@@ -43,7 +43,9 @@ def build_article(
             events.append((now, "extract", entry.url, status, f"{status}: {reason}"))
         title = title or (extracted.title or "")
         author, language, site = author or extracted.author, extracted.language, extracted.site_name
-        canonical = preferred_url(entry.url, extracted.canonical_url) or canonical
+        # Compared with the URL the page came from after redirects, which is what the
+        # page can speak for (an open redirect elsewhere must not lend it the link's site).
+        canonical = preferred_url(entry.url, extracted.canonical_url, page.final_url) or canonical
         page_dates = (
             extracted.published_at,
             extracted.published_source,
