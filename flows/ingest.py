@@ -125,10 +125,11 @@ def _freeze_survivors() -> None:
 
 
 @transient_task("begin-pass")
-def begin_pass(config: Config) -> pipeline.PassContext:
+def begin_pass(config: Config, run_id: str) -> pipeline.PassContext:
     with deferred_termination():  # a cancelled run still finishes its transaction
-        close_interrupted(config)
-        return pipeline.begin_pass(config)
+        # A retry may find the row its earlier attempt committed: that pass is this one.
+        close_interrupted(config, current=run_id)
+        return pipeline.begin_pass(config, run_id=run_id)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -215,13 +216,15 @@ def ingest(
             held.enter_context(pass_lock(config.storage.database))
         except RunLockedError as exc:
             return skipped_when_served(exc)
+        # Made once per pass, not per attempt: an attempt that committed the pass's runs row
+        # and then failed (on its checkpoint) is retried onto that same row, and should every
+        # attempt fail, the flow still knows which row to mark.
+        run_id = pipeline.new_run_id(datetime.now(UTC))
         try:
-            ctx = retried(begin_pass, retry_delays)(config)
+            ctx = retried(begin_pass, retry_delays)(config, run_id)
         except NewsradarError as exc:
-            # The pass's runs row is this task's to write, so there is none to mark (and while
-            # the database is held, none can be written). Should the task have failed after
-            # committing it, on its checkpoint, the next pass marks that row interrupted.
-            return failed_in_one_line(exc, "this pass did not begin and has no runs row")
+            recorded = record_failure(config, run_id, exc)
+            return failed_in_one_line(exc, _not_begun(run_id, recorded))
         try:
             polled = poll_feeds(config, ctx)
             stored = retried(store_entries, retry_delays)(config, ctx, _opaque(polled))
@@ -239,6 +242,13 @@ def ingest(
             return failed_in_one_line(exc, _recorded(ctx.run_id, recorded))
         report_pass(config, _opaque(polled), summary)
         return summary
+
+
+def _not_begun(run_id: str, recorded: bool) -> str:
+    """What the failure line of a pass that did not begin says about its runs row."""
+    if recorded:  # an attempt committed the row before it failed
+        return f"this pass did not begin; runs row {run_id} records why"
+    return "this pass did not begin and has no runs row"
 
 
 def _recorded(run_id: str, recorded: bool) -> str:

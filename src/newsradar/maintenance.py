@@ -64,12 +64,17 @@ def run_maintenance(config: Config, *, now: datetime | None = None) -> Maintenan
     return MaintenanceReport(now, feeds, pruned, activity)
 
 
-def close_interrupted(config: Config, *, now: datetime | None = None) -> int:
-    """Before a pass, under the run lock: record earlier passes that never finished."""
+def close_interrupted(
+    config: Config, *, current: str | None = None, now: datetime | None = None
+) -> int:
+    """Before a pass, under the run lock: record earlier passes that never finished.
+
+    ``current``: the pass's own run id, whose row a retried start may already find.
+    """
     if not config.storage.database.exists():
         return 0
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        return close_interrupted_runs(con, now or datetime.now(UTC))
+        return close_interrupted_runs(con, now or datetime.now(UTC), current=current)
 
 
 def record_failure(

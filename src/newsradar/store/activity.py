@@ -37,14 +37,20 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
-def close_interrupted_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+def close_interrupted_runs(
+    con: duckdb.DuckDBPyConnection, now: datetime, *, current: str | None = None
+) -> int:
     """Mark passes left ``running`` as ``interrupted`` (call only while holding the run lock:
-    then no other pass can be running, so such a row belongs to a killed or cancelled one)."""
+    then no other pass can be running, so such a row belongs to one that stopped early).
+
+    ``current`` is the calling pass's own id: a retried start may find the row its earlier
+    attempt committed, and that pass is not over.
+    """
     row = con.execute(
         "UPDATE runs SET status = 'interrupted', finished_at = ?,"
         " message = coalesce(message, 'the pass was killed or cancelled before it finished')"
-        " WHERE status = 'running'",
-        [now],
+        " WHERE status = 'running' AND id IS DISTINCT FROM ?",
+        [now, current],
     ).fetchone()
     return int(row[0]) if row else 0
 
