@@ -26,7 +26,7 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import ConfigError, NewsradarError, RunLockedError, is_transient
 from newsradar.identity import article_id
-from newsradar.maintenance import close_interrupted, record_failure
+from newsradar.maintenance import Recorded, close_interrupted, record_failure
 from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
@@ -234,8 +234,8 @@ def ingest(
                 config, ctx, _opaque(polled), stored, delivered, time.monotonic() - started
             )
         except Exception as exc:
-            # `runs` says why (a kill or a cancellation is not an Exception: the next pass
-            # marks those `interrupted`).
+            # `runs` says why, now or (the database held) at the next pass. A kill or a
+            # cancellation is not an Exception: the next pass marks those `interrupted`.
             recorded = record_failure(config, ctx.run_id, exc)
             if not isinstance(exc, NewsradarError):
                 raise  # a bug: its traceback is how it gets reported
@@ -244,18 +244,25 @@ def ingest(
         return summary
 
 
-def _not_begun(run_id: str, recorded: bool) -> str:
+def _not_begun(run_id: str, recorded: Recorded) -> str:
     """What the failure line of a pass that did not begin says about its runs row."""
-    if recorded:  # an attempt committed the row before it failed
+    if recorded == "recorded":  # an attempt committed the row before it failed
         return f"this pass did not begin; runs row {run_id} records why"
+    if recorded == "noted":  # the database was held: whether an attempt wrote the row is unknown
+        return f"this pass did not begin; if it wrote runs row {run_id}, the next pass records why"
     return "this pass did not begin and has no runs row"
 
 
-def _recorded(run_id: str, recorded: bool) -> str:
+def _recorded(run_id: str, recorded: Recorded) -> str:
     """What the failure line says about the pass's runs row."""
-    if recorded:
+    if recorded == "recorded":
         return f"runs row {run_id} records why"
+    if recorded == "noted":
+        return (
+            f"runs row {run_id} could not be marked either (the database was not writable); "
+            "the next pass records why there"
+        )
     return (
-        f"runs row {run_id} could not be marked either (the database was not writable); "
-        "the next pass marks it interrupted"
+        f"runs row {run_id} could not be marked either (neither the database nor a note "
+        "beside it was writable); the next pass marks it interrupted"
     )
