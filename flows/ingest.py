@@ -26,7 +26,7 @@ from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import ConfigError, NewsradarError, RunLockedError, is_transient
 from newsradar.identity import article_id
-from newsradar.maintenance import close_interrupted, record_failure
+from newsradar.maintenance import Recorded, close_interrupted, record_failure
 from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
@@ -125,10 +125,11 @@ def _freeze_survivors() -> None:
 
 
 @transient_task("begin-pass")
-def begin_pass(config: Config) -> pipeline.PassContext:
+def begin_pass(config: Config, run_id: str) -> pipeline.PassContext:
     with deferred_termination():  # a cancelled run still finishes its transaction
-        close_interrupted(config)
-        return pipeline.begin_pass(config)
+        # A retry may find the row its earlier attempt committed: that pass is this one.
+        close_interrupted(config, current=run_id)
+        return pipeline.begin_pass(config, run_id=run_id)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -215,13 +216,15 @@ def ingest(
             held.enter_context(pass_lock(config.storage.database))
         except RunLockedError as exc:
             return skipped_when_served(exc)
+        # Made once per pass, not per attempt: an attempt that committed the pass's runs row
+        # and then failed (on its checkpoint) is retried onto that same row, and should every
+        # attempt fail, the flow still knows which row to mark.
+        run_id = pipeline.new_run_id(datetime.now(UTC))
         try:
-            ctx = retried(begin_pass, retry_delays)(config)
+            ctx = retried(begin_pass, retry_delays)(config, run_id)
         except NewsradarError as exc:
-            # The pass's runs row is this task's to write, so there is none to mark (and while
-            # the database is held, none can be written). Should the task have failed after
-            # committing it, on its checkpoint, the next pass marks that row interrupted.
-            return failed_in_one_line(exc, "this pass did not begin and has no runs row")
+            recorded = record_failure(config, run_id, exc)
+            return failed_in_one_line(exc, _not_begun(run_id, recorded))
         try:
             polled = poll_feeds(config, ctx)
             stored = retried(store_entries, retry_delays)(config, ctx, _opaque(polled))
@@ -231,8 +234,8 @@ def ingest(
                 config, ctx, _opaque(polled), stored, delivered, time.monotonic() - started
             )
         except Exception as exc:
-            # `runs` says why (a kill or a cancellation is not an Exception: the next pass
-            # marks those `interrupted`).
+            # `runs` says why, now or (the database held) at the next pass. A kill or a
+            # cancellation is not an Exception: the next pass marks those `interrupted`.
             recorded = record_failure(config, ctx.run_id, exc)
             if not isinstance(exc, NewsradarError):
                 raise  # a bug: its traceback is how it gets reported
@@ -241,11 +244,25 @@ def ingest(
         return summary
 
 
-def _recorded(run_id: str, recorded: bool) -> str:
+def _not_begun(run_id: str, recorded: Recorded) -> str:
+    """What the failure line of a pass that did not begin says about its runs row."""
+    if recorded == "recorded":  # an attempt committed the row before it failed
+        return f"this pass did not begin; runs row {run_id} records why"
+    if recorded == "noted":  # the database was held: whether an attempt wrote the row is unknown
+        return f"this pass did not begin; if it wrote runs row {run_id}, the next pass records why"
+    return "this pass did not begin and has no runs row"
+
+
+def _recorded(run_id: str, recorded: Recorded) -> str:
     """What the failure line says about the pass's runs row."""
-    if recorded:
+    if recorded == "recorded":
         return f"runs row {run_id} records why"
+    if recorded == "noted":
+        return (
+            f"runs row {run_id} could not be marked either (the database was not writable); "
+            "the next pass records why there"
+        )
     return (
-        f"runs row {run_id} could not be marked either (the database was not writable); "
-        "the next pass marks it interrupted"
+        f"runs row {run_id} could not be marked either (neither the database nor a note "
+        "beside it was writable); the next pass marks it interrupted"
     )

@@ -20,6 +20,7 @@ from newsradar.maintenance import (
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
 from tests.sample_site import WATCHLIST, serve_seed
+from tests.store.holder import holding
 
 
 def test_maintenance_prunes_checkpoints_and_reports(
@@ -63,8 +64,10 @@ def test_a_pass_that_never_finished_is_recorded_as_interrupted(tmp_path: Path) -
     assert close_interrupted(config) == 1
     assert close_interrupted(config) == 0
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
-        row = con.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchone()
-    assert row == ("interrupted", True)
+        row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
+    assert row is not None and row[:2] == ("interrupted", True)
+    # All the next pass knows is that the row was left running: it does not claim a kill.
+    assert "left no reason" in row[2] and "was killed" not in row[2]
 
 
 @pytest.mark.parametrize(
@@ -80,9 +83,36 @@ def test_a_pass_that_stopped_on_an_error_is_recorded_with_its_reason(
     config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
     ctx = pipeline.begin_pass(config)
 
-    assert record_failure(config, ctx.run_id, error)
+    assert record_failure(config, ctx.run_id, error) == "recorded"
     assert close_interrupted(config) == 0  # the next pass keeps the reason
-    assert not record_failure(config, ctx.run_id, error)  # only a running pass is recorded
+    # Only a running pass is recorded.
+    assert record_failure(config, ctx.run_id, error) == "unrecorded"
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
         row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
     assert row == (status, True, str(error))
+
+
+def test_a_failure_the_held_database_refused_is_recorded_by_the_next_pass(tmp_path: Path) -> None:
+    """Two passes stopped on errors while an analyst's session held the file: each leaves a
+    note beside the database, and the next pass records both with their real reasons."""
+    config_dir = write_config(tmp_path, feeds="", watchlist=WATCHLIST)
+    settings = config_dir / "newsradar.toml"
+    settings.write_text(settings.read_text().replace("lock_timeout = 5", "lock_timeout = 0.3"))
+    config = load_config(config_dir)
+    database = config.storage.database
+    locked = pipeline.begin_pass(config, run_id="20260101T000000-aaaaaaaa")
+    failed = pipeline.begin_pass(config, run_id="20260101T000100-bbbbbbbb")
+    held = StoreLockedError(f"database {database} is locked by process 7; waited 0.3 s")
+    refused = StoreError(f"cannot write database {database}: the disk refused the write")
+
+    with holding(database, "read"):
+        assert record_failure(config, locked.run_id, held) == "noted"
+        assert record_failure(config, failed.run_id, refused) == "noted"
+
+    assert close_interrupted(config) == 0  # nothing was interrupted
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT status, message, finished_at IS NOT NULL FROM runs ORDER BY id"
+        ).fetchall()
+    assert rows == [("locked", str(held), True), ("failed", str(refused), True)]
+    assert sorted(p.name for p in database.parent.iterdir() if "unrecorded" in p.name) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import StoreLockedError
+from newsradar.maintenance import close_interrupted
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, Request, Response
 from tests.sample_site import SEED, WATCHLIST, html_page, rss, serve_seed
@@ -340,3 +342,19 @@ def test_small_batches_store_every_article_and_every_feeds_state(
             ("west", '"west"'),
         ]
     assert run_pass(config).articles_stored == 0
+
+
+def test_a_retried_begin_reuses_its_passs_runs_row(tmp_path: Path) -> None:
+    """An attempt of begin-pass that committed its row and then failed is retried with the same
+    run id: the retry finds the row, neither marks it interrupted nor adds another."""
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    run_id = pipeline.new_run_id(datetime.now(UTC))
+    first = pipeline.begin_pass(config, run_id=run_id)  # committed, then the attempt failed
+
+    assert close_interrupted(config, current=run_id) == 0  # the retry's first step
+    again = pipeline.begin_pass(config, run_id=run_id)
+
+    assert (first.run_id, again.run_id) == (run_id, run_id)
+    assert again.started_at == first.started_at  # the row's start, not the retry's
+    with db(config) as con:
+        assert con.execute("SELECT id, status FROM runs").fetchall() == [(run_id, "running")]

@@ -10,8 +10,10 @@ of the file right after is a complete backup.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 import duckdb
 
@@ -19,7 +21,7 @@ from newsradar.config import Config
 from newsradar.errors import NewsradarError, StoreLockedError
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.monitor import md_escape
-from newsradar.store import open_writer
+from newsradar.store import open_writer, transaction
 from newsradar.store.activity import (
     StoreActivity,
     checkpoint,
@@ -29,9 +31,11 @@ from newsradar.store.activity import (
 )
 from newsradar.store.feeds import load_feed_rows
 from newsradar.store.retention import prune
+from newsradar.unrecorded import UnrecordedFailure, drop_failures, load_failures, save_failure
 
 __all__ = [
     "MaintenanceReport",
+    "Recorded",
     "close_interrupted",
     "health_markdown",
     "record_failure",
@@ -64,30 +68,65 @@ def run_maintenance(config: Config, *, now: datetime | None = None) -> Maintenan
     return MaintenanceReport(now, feeds, pruned, activity)
 
 
-def close_interrupted(config: Config, *, now: datetime | None = None) -> int:
-    """Before a pass, under the run lock: record earlier passes that never finished."""
-    if not config.storage.database.exists():
+def close_interrupted(
+    config: Config, *, current: str | None = None, now: datetime | None = None
+) -> int:
+    """Before a pass, under the run lock: record earlier passes that never finished.
+
+    ``current``: the pass's own run id, whose row a retried start may already find.
+    """
+    database = config.storage.database
+    if not database.exists():
         return 0
-    with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
-        return close_interrupted_runs(con, now or datetime.now(UTC))
+    noted = load_failures(database)
+    with open_writer(database, lock_timeout=config.storage.lock_timeout) as con:
+        with transaction(con):
+            # Passes whose failure the database refused at the time: their real reason first.
+            for failure in noted:
+                record_failed_run(con, failure.run_id, failure.status, failure.message, failure.at)
+            closed = close_interrupted_runs(con, now or datetime.now(UTC), current=current)
+    # Only once committed. A note left behind is harmless: its rows are no longer running.
+    with contextlib.suppress(OSError):
+        drop_failures(database)
+    return closed
+
+
+# What became of a failure: in ``runs`` now; in the note beside the database, for the next
+# pass to record; or neither (no running row to mark, or no note could be written).
+Recorded = Literal["recorded", "noted", "unrecorded"]
 
 
 def record_failure(
     config: Config, run_id: str, error: BaseException, *, now: datetime | None = None
-) -> bool:
+) -> Recorded:
     """After a pass stopped on ``error``: record it in ``runs`` as ``locked`` (the database was
-    held) or ``failed``, with the error as the message. Best effort: when the database cannot be
-    written either, the next pass records the run as ``interrupted``. Returns whether it did."""
-    status = "locked" if isinstance(error, StoreLockedError) else "failed"
-    message = " ".join(str(error).split())[:1000] or type(error).__name__
+    held) or ``failed``, with the error as the message.
+
+    When the database cannot be written (another process holds it, the disk refuses), the
+    same is kept in a note beside it and the next pass's `close_interrupted` records it; only
+    when the note cannot be written either does that pass mark the run ``interrupted``.
+    """
+    database = config.storage.database
+    if not database.exists():
+        return "unrecorded"  # the pass never got as far as making it: no row to mark
+    failure = UnrecordedFailure(
+        run_id,
+        "locked" if isinstance(error, StoreLockedError) else "failed",
+        " ".join(str(error).split())[:1000] or type(error).__name__,
+        now or datetime.now(UTC),
+    )
     try:
         # Briefly: the pass is over, and a held database would only be waited for again.
-        with open_writer(
-            config.storage.database, lock_timeout=min(config.storage.lock_timeout, 5)
-        ) as con:
-            return record_failed_run(con, run_id, status, message, now or datetime.now(UTC))
+        with open_writer(database, lock_timeout=min(config.storage.lock_timeout, 5)) as con:
+            marked = record_failed_run(con, run_id, failure.status, failure.message, failure.at)
+            return "recorded" if marked else "unrecorded"
     except (NewsradarError, duckdb.Error):
-        return False
+        pass
+    try:
+        save_failure(database, failure)
+    except OSError:
+        return "unrecorded"
+    return "noted"
 
 
 def _when(at: datetime | None) -> str:

@@ -169,17 +169,23 @@ def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
-    """Migrate the database, record the configuration, and load what the poller remembers."""
+def begin_pass(
+    config: Config, *, run_id: str | None = None, now: datetime | None = None
+) -> PassContext:
+    """Migrate the database, record the configuration, and load what the poller remembers.
+
+    ``run_id`` (from `new_run_id`) is the pass's row in ``runs``; a caller that retries this
+    passes the same one each time, so that a retry reuses the row an earlier attempt committed.
+    """
     now = now or _now()
     matcher = compiled_matcher(config)
-    run_id = new_run_id(now)
+    run_id = run_id or new_run_id(now)
     watches = watch_rows(matcher, config.watches)
     with open_writer(config.storage.database, lock_timeout=config.storage.lock_timeout) as con:
         with transaction(con):
             sync_feeds(con, config.feeds, now)
             sync_watches(con, watches, now)
-            start_run(con, run_id, now)
+            started_at = start_run(con, run_id, now)
         states = load_feed_states(con, now)
         blocks = load_host_blocks(con, now)
     if any(is_due(f, states.get(f.name), now) for f in config.feeds):
@@ -187,7 +193,7 @@ def begin_pass(config: Config, *, now: datetime | None = None) -> PassContext:
         # start (and import feedparser, trafilatura) in the background meanwhile.
         start_parser()
         start_forkserver()
-    return PassContext(run_id, now, states, blocks)
+    return PassContext(run_id, started_at, states, blocks)
 
 
 def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = None) -> PollResult:

@@ -102,3 +102,52 @@ def test_a_transient_error_is_retried_after_the_configured_delays(
     gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     assert len(gaps) == len(DELAYS)
     assert all(gap >= delay * 0.5 for gap, delay in zip(gaps, DELAYS, strict=True)), gaps
+
+
+def _runs(database: Path) -> list[tuple[str, str, str | None]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute("SELECT id, status, message FROM runs ORDER BY started_at").fetchall()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_begin_retried_after_its_row_was_committed_keeps_one_row(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault is where begin-pass reads the database after committing its runs row (as a
+    failed checkpoint would be): the retry reuses that row, so no stray one is left behind
+    for the next pass to mark interrupted."""
+    load = pipeline.load_feed_states
+    calls: list[int] = []
+
+    def held_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreLockedError("database x is held by another process")
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_feed_states", held_once)
+    first = ingest(str(config_dir), retry_delays=[0, 0])
+    second = ingest(str(config_dir), retry_delays=[0, 0])
+
+    database = load_config(config_dir).storage.database
+    assert [(i, s) for i, s, _ in _runs(database)] == [
+        (first.run_id, "completed"),
+        (second.run_id, "completed"),
+    ]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_begin_that_fails_for_good_after_committing_its_row_records_why(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def held(*_args: Any, **_kwargs: Any) -> Any:
+        raise StoreLockedError("database x is held by another process")
+
+    monkeypatch.setattr(pipeline, "load_feed_states", held)
+    with pytest.raises(StoreLockedError):
+        ingest(str(config_dir), retry_delays=[0, 0])
+
+    database = load_config(config_dir).storage.database
+    assert [(s, m) for _, s, m in _runs(database)] == [
+        ("locked", "database x is held by another process")
+    ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flows.ingest import ingest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State, StateType
 from prefect.settings import get_current_settings
@@ -66,7 +67,7 @@ def small_lock_timeout(tmp_path: Path, feeds: str = "") -> Path:
 
 # Each served flow, its parameters here, and what its line says the run did not do.
 SERVED = [
-    ("ingest", NO_DELAYS, "this pass did not begin and has no runs row"),
+    ("ingest", NO_DELAYS, "this pass did not begin"),
     ("alerts", {**NO_DELAYS, "lock_wait": 0.3}, "no digest was sent"),
     ("maintenance", {**NO_DELAYS, "lock_wait": 0.3}, "no checkpoint, retention or feed health"),
 ]
@@ -138,10 +139,17 @@ def test_a_served_pass_that_loses_the_database_midway_says_what_became_of_its_ru
     lines = [line for line in output.splitlines() if "| ERROR" in line]
     assert len(lines) == 1, output
     assert f"is locked by process {holders[0].pid}" in lines[0]
-    # Marking the row needs the file the analyst still held when the pass gave up.
-    assert "could not be marked either" in lines[0] and "marks it interrupted" in lines[0]
+    # Marking the row needs the file the analyst still held when the pass gave up: a note
+    # beside the database keeps the reason, and the next pass records it there.
+    assert "could not be marked either" in lines[0] and "next pass records why" in lines[0]
     assert state.type == StateType.FAILED, state
     assert runs(database) == [("running", None)]
+
+    ingest(str(config), retry_delays=[0, 0])  # the next pass, once the analyst let go
+
+    (status, message), (after, _) = runs(database)
+    assert (status, after) == ("locked", "completed")
+    assert f"is locked by process {holders[0].pid}" in (message or "")
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -37,14 +37,29 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
-def close_interrupted_runs(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+# All that is known of a row left running: it may have been killed or cancelled, or have
+# stopped on an error that neither the database nor the note beside it could take.
+_NO_REASON = (
+    "the pass stopped before it finished and left no reason (killed, cancelled, or an error "
+    "it could not record); see its log or its flow run"
+)
+
+
+def close_interrupted_runs(
+    con: duckdb.DuckDBPyConnection, now: datetime, *, current: str | None = None
+) -> int:
     """Mark passes left ``running`` as ``interrupted`` (call only while holding the run lock:
-    then no other pass can be running, so such a row belongs to a killed or cancelled one)."""
+    then no other pass can be running, so such a row belongs to one that stopped early without
+    recording why).
+
+    ``current`` is the calling pass's own id: a retried start may find the row its earlier
+    attempt committed, and that pass is not over.
+    """
     row = con.execute(
         "UPDATE runs SET status = 'interrupted', finished_at = ?,"
-        " message = coalesce(message, 'the pass was killed or cancelled before it finished')"
-        " WHERE status = 'running'",
-        [now],
+        " message = coalesce(message, ?)"
+        " WHERE status = 'running' AND id IS DISTINCT FROM ?",
+        [now, _NO_REASON, current],
     ).fetchone()
     return int(row[0]) if row else 0
 

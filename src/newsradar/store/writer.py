@@ -154,10 +154,20 @@ def write_batch(
     return queued
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime) -> None:
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime) -> datetime:
+    """Record the pass ``run_id`` as running; return when it started.
+
+    Idempotent: a retried start of the same pass (its first attempt committed the row, then
+    failed on the checkpoint) finds that row and keeps it, start time included, rather than
+    adding a second row that nothing would ever finish.
+    """
     con.execute(
-        "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')", [run_id, started_at]
+        "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')"
+        " ON CONFLICT (id) DO NOTHING",
+        [run_id, started_at],
     )
+    row = con.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()
+    return row[0] if row else started_at
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, values: dict[str, object]) -> None:
