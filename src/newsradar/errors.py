@@ -51,6 +51,7 @@ __all__ = [
     "WatchlistError",
     "bug_message",
     "is_transient",
+    "one_line",
 ]
 
 
@@ -65,6 +66,11 @@ class Transient:
 def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is worth retrying (used by Prefect ``retry_condition_fn``)."""
     return isinstance(exc, Transient)
+
+
+def one_line(exc: BaseException) -> str:
+    """The error's message on one line (for a log line or a ``runs`` row), or its class name."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def bug_message(exc: Exception) -> str:

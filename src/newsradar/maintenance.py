@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 
 from newsradar.config import Config
-from newsradar.errors import NewsradarError, StoreLockedError
+from newsradar.errors import NewsradarError, StoreLockedError, one_line
 from newsradar.health import FeedRow, diagnose, status, worst_first
 from newsradar.monitor import md_escape
 from newsradar.store import open_writer, transaction
@@ -112,7 +112,7 @@ def record_failure(
     failure = UnrecordedFailure(
         run_id,
         "locked" if isinstance(error, StoreLockedError) else "failed",
-        " ".join(str(error).split())[:1000] or type(error).__name__,
+        one_line(error)[:1000],
         now or datetime.now(UTC),
     )
     try:

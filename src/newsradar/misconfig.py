@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from newsradar.config import load_storage
-from newsradar.errors import ConfigError, NewsradarError
+from newsradar.errors import ConfigError, NewsradarError, one_line
 from newsradar.pipeline import new_run_id
 from newsradar.store import open_writer
 from newsradar.store.activity import record_refused_run
@@ -59,7 +59,7 @@ class Refusal:
 
 def error_line(error: ConfigError) -> str:
     """The line `newsradar run` prints for ``error``, however the message was wrapped."""
-    return "configuration error: " + " ".join(str(error).split())
+    return "configuration error: " + one_line(error)
 
 
 def served_database() -> Path | None:
@@ -97,7 +97,7 @@ def record_refusal(
         with open_writer(database, lock_timeout=LOCK_TIMEOUT) as con:
             record_refused_run(con, run_id, message[:1000], now)
     except (NewsradarError, duckdb.Error) as exc:
-        problem = " ".join(str(exc).split())[:300]
+        problem = one_line(exc)[:300]
         return Refusal(
             f"{message}; this pass did not run, and recording it in {database} failed too "
             f"({problem})",
