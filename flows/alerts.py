@@ -7,35 +7,19 @@ waits for one in progress rather than writing beside it.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, ExitStack
-from pathlib import Path
 from typing import Any
 
 from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.ingest import failed_when_served, skipped_when_served, transient_task
-from flows.served import failed_in_one_line, retried, typed_failures
+from flows.ingest import transient_task
+from flows.served import LOCK_WAIT, retried, run_between_passes
 from newsradar import pipeline
-from newsradar.config import Config, load_config
-from newsradar.errors import ConfigError, NewsradarError, RunLockedError
+from newsradar.config import Config
 from newsradar.monitor import kv, md_escape
-from newsradar.runlock import pass_lock
 from newsradar.shutdown import deferred_termination
 
-__all__ = ["LOCK_WAIT", "alerts", "served_pass_lock"]
-
-# Seconds to wait for a pass that holds the run lock.
-LOCK_WAIT = 600.0
-
-
-def served_pass_lock(
-    config: Config, lock_wait: float, deployment_name: str
-) -> AbstractContextManager[None]:
-    """The run lock for a served run, waiting ``lock_wait`` s; the message names that knob."""
-    setting = f"the lock_wait parameter of the {deployment_name} deployment"
-    task = f"this {deployment_name} run"
-    return pass_lock(config.storage.database, wait=lock_wait, task=task, setting=setting)
+__all__ = ["alerts"]
 
 
 @transient_task("deliver-digests")
@@ -56,20 +40,11 @@ def alerts(
     delivers what is due when it ends). ``retry_delays``: seconds before each retry of a
     transient error (a database held by another process); by default 2 s, then 10 s.
     """
-    skipped = "no digest was sent"
-    try:
-        config = load_config(Path(config_dir))
-    except ConfigError as exc:
-        return failed_when_served(exc, Path(config_dir), skipped=skipped)
-    with ExitStack() as held, typed_failures():
-        try:
-            held.enter_context(served_pass_lock(config, lock_wait, "alerts"))
-        except RunLockedError as exc:
-            return skipped_when_served(exc, "alerts_skipped")
-        try:
-            report = retried(deliver, retry_delays)(config)
-        except NewsradarError as exc:
-            return failed_in_one_line(exc, skipped)
+    report = run_between_passes(
+        config_dir, "alerts", lock_wait, "no digest was sent", retried(deliver, retry_delays)
+    )
+    if isinstance(report, State):
+        return report
     get_run_logger().info(kv("alerts_delivered", sent=report.sent, failed=report.failed))
     mails = "\n".join(f"- {md_escape(m)}" for m in report.mails) or "None."
     create_markdown_artifact(

@@ -17,17 +17,20 @@ from typing import Any, ParamSpec, TypeVar, cast
 from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import deployment
-from prefect.states import Completed
 from prefect.utilities.annotations import quote
 
-from flows.served import fail_with_line, failed_in_one_line, retried, typed_failures
+from flows.served import (
+    failed_in_one_line,
+    failed_when_served,
+    retried,
+    skipped_when_served,
+    typed_failures,
+)
 from newsradar import pipeline
 from newsradar.config import Config, load_config
 from newsradar.errors import ConfigError, NewsradarError, RunLockedError, is_transient
 from newsradar.identity import article_id
 from newsradar.maintenance import Recorded, close_interrupted, record_failure
-from newsradar.misconfig import error_line, record_refusal, served_database
 from newsradar.monitor import check_pass, kv, summary_markdown
 from newsradar.progress import current
 from newsradar.runlock import pass_lock
@@ -35,7 +38,7 @@ from newsradar.shutdown import deferred_termination
 
 local_log = logging.getLogger("newsradar.ingest")
 
-__all__ = ["failed_when_served", "ingest", "skipped_when_served", "transient_task"]
+__all__ = ["ingest", "transient_task"]
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -73,44 +76,6 @@ def transient_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
         retry_jitter_factor=0.5,
         retry_condition_fn=retry_transient,
     )
-
-
-def skipped_when_served(exc: RunLockedError, event: str = "pass_skipped") -> State[Any]:
-    """A served run that found the run lock held ends as ``Skipped``, with one warning line.
-
-    Another writer holding it is expected (a `newsradar run` from cron, a backup under
-    ``flock``, a long pass for the alerts and maintenance runs), and raising logged two
-    tracebacks into the journal for it. Outside a deployment (`newsradar run`, a flow called
-    directly) it is raised: exit 1 with one line. ``event`` names the warning line.
-    """
-    if deployment.id is None:
-        raise exc
-    message = " ".join(str(exc).split())
-    get_run_logger().warning(kv(event, reason="run_locked", detail=message))
-    return Completed(name="Skipped", message=message)
-
-
-def failed_when_served(exc: ConfigError, config_dir: Path, *, skipped: str = "") -> State[Any]:
-    """A served run that finds the configuration invalid ends ``Failed``, with one error line.
-
-    `newsradar serve` reads the configuration afresh for every pass, so a broken edit made
-    while it runs shows up here, pass after pass, until it is fixed. Raising logged a long
-    traceback and left no row in ``runs``; this logs the line `newsradar run` prints, records
-    the pass in ``runs`` as ``failed`` where the database is known, and the server keeps
-    serving. ``Failed``, not ``Skipped``: nothing will run until someone fixes the file, so
-    the UI and Prefect's automations must see it as a failure. Outside a deployment
-    (`newsradar run`) it is raised: exit 2 with the same line.
-
-    The other served flows (alerts, maintenance) say what they ``skipped`` instead: ``runs``
-    holds monitoring passes only.
-    """
-    if deployment.id is None:
-        raise exc
-    if skipped:
-        line = f"{error_line(exc)}; {skipped}"
-    else:
-        line = record_refusal(config_dir, exc, served=served_database()).line
-    return fail_with_line(line)
 
 
 def _freeze_survivors() -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from prefect import State, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.alerts import LOCK_WAIT, served_pass_lock
-from flows.ingest import failed_when_served, skipped_when_served, transient_task
-from flows.served import failed_in_one_line, retried, typed_failures
-from newsradar.config import Config, load_config
-from newsradar.errors import ConfigError, NewsradarError, RunLockedError
+from flows.ingest import transient_task
+from flows.served import LOCK_WAIT, retried, run_between_passes
+from newsradar.config import Config
 from newsradar.maintenance import MaintenanceReport, health_markdown, run_maintenance
 from newsradar.monitor import check_pass, kv
 from newsradar.shutdown import deferred_termination
@@ -40,21 +36,16 @@ def maintenance(
     next one. ``retry_delays``: seconds before each retry of a transient error (a database
     held by another process); by default 2 s, then 10 s.
     """
+
+    def run(config: Config) -> MaintenanceReport:
+        report = retried(checkpoint_and_health, retry_delays)(config)
+        check_pass(config, None, datetime.now(UTC))
+        return report
+
     skipped = "no checkpoint, retention or feed health this time"
-    try:
-        config = load_config(Path(config_dir))
-    except ConfigError as exc:
-        return failed_when_served(exc, Path(config_dir), skipped=skipped)
-    with ExitStack() as held, typed_failures():
-        try:
-            held.enter_context(served_pass_lock(config, lock_wait, "maintenance"))
-        except RunLockedError as exc:
-            return skipped_when_served(exc, "maintenance_skipped")
-        try:
-            report = retried(checkpoint_and_health, retry_delays)(config)
-            check_pass(config, None, datetime.now(UTC))
-        except NewsradarError as exc:
-            return failed_in_one_line(exc, skipped)
+    report = run_between_passes(config_dir, "maintenance", lock_wait, skipped, run)
+    if isinstance(report, State):
+        return report
     logger = get_run_logger()
     for feed in report.failing:
         logger.warning(
