@@ -1,7 +1,10 @@
-"""Whether processes are still running: for tests that kill a pass and look for leftovers."""
+"""Processes for tests: whether they still run (after a pass is killed), and scripts run as
+``__main__``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,3 +23,14 @@ def all_gone(pids: Iterable[int], timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for every one of ``pids`` to stop running."""
     pids = list(pids)
     return wait_for(lambda: not any(running(p) for p in pids), timeout=timeout)
+
+
+def run_as_main(directory: Path, script: str) -> list[str]:
+    """Run ``script`` as a main script file (as a console script runs); its stdout lines."""
+    path = directory / "main_script.py"
+    path.write_text(script)
+    out = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()

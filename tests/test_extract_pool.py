@@ -36,7 +36,6 @@ def test_public_surface() -> None:
     assert set(pool_module.__all__) == {
         "ExtractJob",
         "ExtractorPool",
-        "start_forkserver",
         "worker_count",
     }
 
@@ -255,23 +254,3 @@ def test_a_failed_start_nobody_waited_for_is_logged_when_the_pool_closes(
         pass
     assert "extraction workers failed to start" in caplog.text
     assert "lambda" in caplog.text
-
-
-def test_the_forkserver_starts_ahead_of_the_pool_without_rerunning_main(tmp_path: Path) -> None:
-    script = (
-        "print('main ran', flush=True)\n"
-        "import multiprocessing.forkserver as fs, threading\n"
-        "from newsradar.extract_pool import start_forkserver\n"
-        "start_forkserver()\n"
-        "for t in threading.enumerate():\n"
-        "    if t.name == 'newsradar-forkserver-start': t.join()\n"
-        "print(fs._forkserver._forkserver_pid, flush=True)\n"
-    )
-    path = tmp_path / "main_script.py"
-    path.write_text(script)
-    out = subprocess.run(
-        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=True
-    )
-    ran, pid = out.stdout.splitlines()
-    assert ran == "main ran", out.stderr
-    assert int(pid) > 0  # the server existed before any pool asked for it

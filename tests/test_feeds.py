@@ -13,6 +13,7 @@ from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.feeds import html_to_text, parse_feed
 from newsradar.models import ParsedFeed
 from tests.loopback import LoopbackHTTPServer
+from tests.processes import run_as_main
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 RSS_HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
@@ -395,3 +396,18 @@ def test_the_parser_workers_start_ahead_of_the_first_feed() -> None:
     parsed = parse(rss("<item><title>A</title><link>https://e.org/a</link></item>"), time_limit=10)
     assert [e.title for e in parsed.entries] == ["A"]
     assert feeds._WORKERS._pool is pool
+
+
+def test_the_parser_workers_do_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    # The console script imports the whole CLI, a served run Prefect's engine: re-run in each
+    # worker, that cost a second of CPU per worker and pass.
+    script = (
+        "print('main ran', flush=True)\n"
+        "from newsradar.feeds import parse_feed\n"
+        "if __name__ == '__main__':\n"
+        "    body = b'<rss><channel><item><title>A</title></item></channel></rss>'\n"
+        "    parsed = parse_feed('f', body, headers={}, base_url='https://e.org/f.xml',\n"
+        "                        max_entries=10, time_limit=60)\n"
+        "    print(*(e.title for e in parsed.entries))\n"
+    )
+    assert run_as_main(tmp_path, script) == ["main ran", "A"]

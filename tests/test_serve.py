@@ -52,7 +52,13 @@ def run_ingest_now(api_url: str) -> None:
     found = httpx.get(f"{api_url}/deployments/name/ingest/ingest", timeout=10)
     found.raise_for_status()
     url = f"{api_url}/deployments/{found.json()['id']}/create_flow_run"
-    httpx.post(url, json={}, timeout=10).raise_for_status()
+    for _ in range(10):
+        answer = httpx.post(url, json={}, timeout=10)
+        # 503: Prefect's SQLite database was busy (a loaded machine); the UI's user retries.
+        if answer.status_code != 503:
+            break
+        time.sleep(1)
+    answer.raise_for_status()
 
 
 def wait_for_runs(serve: subprocess.Popen[bytes], log: Path, database: Path, status: str,

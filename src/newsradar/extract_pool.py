@@ -14,38 +14,33 @@ one that dies (out of memory, a crash) is replaced too; its running page yields 
         for key, result in pool.extract_many(jobs):
             if isinstance(result, ExtractError): ...   # result.kind: extract_timeout | _error
 
-Workers are forked from a forkserver that has imported trafilatura once and filled its lazy
-caches, so they start small and warm (the address-space cap does not count the parent's
-memory) and a replacement costs a fork. Entering the pool starts them in the background; the
-first ``extract_many`` waits for them.
+Workers are forked from the pass's forkserver (:mod:`newsradar.forkserver`), which has
+imported trafilatura once and filled its lazy caches, so they start small and warm (the
+address-space cap does not count the parent's memory) and a replacement costs a fork.
+Entering the pool starts them in the background; the first ``extract_many`` waits for them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing as mp
-import multiprocessing.forkserver
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
 from typing import Any
 
+from newsradar import forkserver
 from newsradar.config import ExtractSettings
 from newsradar.errors import ExtractError
 from newsradar.extract import ExtractedPage, extract_page
-from newsradar.lifeline import signal_when_parent_dies
 
-__all__ = ["ExtractJob", "ExtractorPool", "start_forkserver", "worker_count"]
+__all__ = ["ExtractJob", "ExtractorPool", "worker_count"]
 
 Extractor = Callable[..., ExtractedPage]
 log = logging.getLogger(__name__)
@@ -83,28 +78,6 @@ def _limit_memory(memory_mb: int) -> None:
         log.warning("cannot cap worker memory at %s MB: %s", memory_mb, exc)
 
 
-def _die_with_parent() -> None:
-    """Make this worker end when the pass's process dies, even by SIGKILL.
-
-    A worker is a child of the forkserver, which exits once no process holds its "alive" fd;
-    but every child inherits that fd, so a worker spinning on a hung page would keep the
-    forkserver, and itself, alive for good. Drop the fd (workers start no processes), and
-    ask Linux to SIGKILL us when the forkserver goes (PR_SET_PDEATHSIG).
-    """
-    server = getattr(mp.forkserver, "_forkserver", None)  # type: ignore[attr-defined]
-    fd = getattr(server, "_forkserver_alive_fd", None)
-    if fd is not None:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-        server._forkserver_alive_fd = None  # type: ignore[union-attr]
-    if not signal_when_parent_dies(signal.SIGKILL):  # pragma: no cover - not Linux
-        return
-    if os.getppid() == 1:  # the forkserver was gone before we asked
-        os._exit(1)
-
-
 def _worker_main(
     conn: Connection, extractor: Extractor, memory_mb: int, min_chars: int, timeout: float
 ) -> None:
@@ -113,7 +86,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     _limit_memory(memory_mb)
-    _die_with_parent()
+    forkserver.die_with_pass()
     # Second line of defence: SIGALRM's default action ends the process even while C code
     # holds the GIL, should the parent fail to kill a worker past its deadline.
     alarm = int(timeout * 2) + 5
@@ -148,7 +121,6 @@ def _worker_main(
             return
 
 
-_MAIN_LOCK = threading.Lock()
 _SEND_BUFFER = 8 << 20  # asked for; the kernel caps it at net.core.wmem_max
 
 
@@ -165,56 +137,6 @@ def _grow_send_buffer(conn: Connection) -> int:
         except OSError:
             pass
         return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)) // 4
-
-
-@contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Start processes without making them re-run the caller's ``__main__``.
-
-    multiprocessing re-imports the parent's main script in every child. Workers need nothing
-    from it, and it may be a console script that imports the whole CLI, a notebook, or stdin
-    (which cannot be re-imported at all and would kill every worker at birth).
-    """
-    main = sys.modules.get("__main__")
-    with _MAIN_LOCK:
-        saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
-        try:
-            if main is not None:
-                main.__spec__ = None
-                if "__file__" in saved:
-                    del main.__file__
-            yield
-        finally:
-            for key, value in saved.items():
-                setattr(main, key, value)
-
-
-def _context(start_method: str | None = None) -> Any:
-    """The forkserver context (preloading the extractor), or spawn where there is none."""
-    methods = mp.get_all_start_methods()
-    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
-    ctx = mp.get_context(method)
-    if method == "forkserver":
-        # newsradar.extract_warm fills trafilatura's lazy caches before any fork.
-        ctx.set_forkserver_preload(["newsradar.extract", "newsradar.extract_warm"])
-    return ctx
-
-
-def start_forkserver() -> None:
-    """Start the workers' forkserver in the background, so that a pool started later forks
-    at once instead of waiting for the server to import trafilatura (~0.3 s).
-
-    Idempotent, and harmless where there is no forkserver; an error here is left for the
-    pool's own start to report.
-    """
-    if _context().get_start_method() != "forkserver":
-        return
-
-    def run() -> None:
-        with _main_module_hidden(), contextlib.suppress(Exception):
-            mp.forkserver.ensure_running()  # type: ignore[attr-defined]
-
-    threading.Thread(target=run, name="newsradar-forkserver-start", daemon=True).start()
 
 
 class _Worker:
@@ -246,7 +168,7 @@ class ExtractorPool:
         self.size = worker_count(settings)
         self._extractor = extractor
         self._max_jobs = max_jobs_per_worker
-        self._ctx = _context(start_method)
+        self._ctx = forkserver.context(start_method)
         self._workers: list[_Worker] = []
         # Starts the workers after __enter__ returns; the first extract_many waits for it.
         self._starter: threading.Thread | None = None
@@ -316,7 +238,7 @@ class ExtractorPool:
             name="newsradar-extract",
             daemon=True,
         )
-        with _main_module_hidden():
+        with forkserver.main_module_hidden():
             process.start()
         child.close()
         return _Worker(process, parent)

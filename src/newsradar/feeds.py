@@ -14,8 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
-import multiprocessing
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -31,11 +29,11 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from newsradar import forkserver
 from newsradar.dates import EARLIEST, FUTURE_SKEW
 from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.identity import canonical_url, stable_id
 from newsradar.jsonfeed import JsonFeedError, is_json_feed, parse_json_feed
-from newsradar.lifeline import exit_with_parent
 from newsradar.magic import detect_encoding
 from newsradar.models import FeedEntry, ParsedFeed
 
@@ -307,8 +305,8 @@ def _parse_here(
     return ParsedFeed(title=title, entries=tuple(entries), warnings=tuple(warnings))
 
 
-def _start_worker(parent: int) -> None:
-    exit_with_parent(parent)  # never outlive a pass killed by SIGKILL
+def _start_worker() -> None:
+    forkserver.die_with_pass()  # never outlive a pass killed by SIGKILL
     try:
         import resource
 
@@ -335,14 +333,17 @@ class _Workers:
     def get(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                # Forked from the pass's forkserver, which has imported feedparser and this
+                # module: a worker costs a fork, and never re-imports the caller's __main__.
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.size,
-                    mp_context=multiprocessing.get_context("spawn"),
+                    mp_context=forkserver.context(),
                     initializer=_start_worker,
-                    initargs=(os.getpid(),),
                 )
-                # Start the workers (and import feedparser there) before any time limit runs.
-                for ready in [self._pool.submit(_ready) for _ in range(self.size)]:
+                # Start the workers before any time limit runs (submit starts them).
+                with forkserver.main_module_hidden():
+                    started = [self._pool.submit(_ready) for _ in range(self.size)]
+                for ready in started:
                     ready.result(timeout=120)
             return self._pool
 
@@ -366,8 +367,9 @@ atexit.register(_WORKERS.shutdown)
 
 
 def start_parser() -> None:
-    """Start the parser's worker processes in the background (~0.2 s), so that the first feed
-    to parse does not wait for them. An error here is left for that parse to report."""
+    """Start the parser's worker processes in the background (with the forkserver, if it is
+    not running yet), so that the first feed to parse does not wait for them. An error here is
+    left for that parse to report."""
 
     def run() -> None:
         with contextlib.suppress(Exception):

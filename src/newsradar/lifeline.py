@@ -1,18 +1,17 @@
 """Child processes that end when the process that started them is gone, even by SIGKILL.
 
-Two ways, for two kinds of child: :func:`signal_when_parent_dies` (Linux's
-``PR_SET_PDEATHSIG``) for a process started from a known thread, like the forkserver's
-extraction workers or a server started with ``preexec_fn``; :func:`exit_with_parent` for the
-workers of a process pool.
+Two ways: :func:`signal_when_parent_dies` (Linux's ``PR_SET_PDEATHSIG``) for a process
+started from a known thread, like the workers of the pass's forkserver (which forks from its
+one thread, see :mod:`newsradar.forkserver`) or a server started with ``preexec_fn``;
+:func:`exit_with_parent`, a thread watching the parent's pid, where there is no
+``PR_SET_PDEATHSIG``.
 
-A worker of a ``spawn`` process pool holds the write ends of its own queues, so it never reads
-end-of-file when its parent dies: a pass killed by the OOM killer or by cron's timeout would
-leave its pool waiting forever, one more set after every such pass. Linux's
-``PR_SET_PDEATHSIG`` does not fit such a pool either: it fires when the parent *thread* that
-started the worker ends, and a pool is started from whichever thread first submits to it.
+A pool worker holds the write ends of its own queues, so it never reads end-of-file when its
+parent dies: a pass killed by the OOM killer or by cron's timeout would leave its pool waiting
+forever, one more set after every such pass.
 
-    >>> ProcessPoolExecutor(initializer=exit_with_parent, initargs=(os.getpid(),))
     >>> subprocess.Popen(args, preexec_fn=lambda: signal_when_parent_dies(signal.SIGTERM))
+    >>> exit_with_parent(os.getppid())   # first thing in the child
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from newsradar import forkserver
 from newsradar.alerts import (
     DeliveryReport,
     MatchedArticle,
@@ -32,7 +33,7 @@ from newsradar.config import Config, WatchConfig
 from newsradar.dedup import StoryIndex
 from newsradar.errors import ExtractError, FetchError, PermanentFetchError, bug_message
 from newsradar.extract import ExtractedPage
-from newsradar.extract_pool import ExtractJob, ExtractorPool, start_forkserver
+from newsradar.extract_pool import ExtractJob, ExtractorPool
 from newsradar.feeds import start_parser
 from newsradar.fetch import Fetcher
 from newsradar.identity import (
@@ -86,6 +87,7 @@ __all__ = [
     "finish_pass",
     "new_run_id",
     "poll_feeds",
+    "start_workers",
     "store_entries",
 ]
 
@@ -189,11 +191,20 @@ def begin_pass(
         states = load_feed_states(con, now)
         blocks = load_host_blocks(con, now)
     if any(is_due(f, states.get(f.name), now) for f in config.feeds):
-        # Feeds to parse and pages to extract follow most polls: their worker processes
-        # start (and import feedparser, trafilatura) in the background meanwhile.
-        start_parser()
-        start_forkserver()
+        # Feeds to parse and pages to extract follow most polls.
+        start_workers()
     return PassContext(run_id, started_at, states, blocks)
+
+
+def start_workers() -> None:
+    """Start the pass's worker processes in the background: the forkserver, which imports
+    trafilatura and feedparser once, and the feed parser's workers forked from it.
+
+    Idempotent. ``newsradar run`` calls it as it starts, so the imports overlap Prefect's
+    start; a served run starts them in `begin_pass`, when some feed is due.
+    """
+    forkserver.start()
+    start_parser()
 
 
 def poll_feeds(config: Config, ctx: PassContext, *, progress: Progress | None = None) -> PollResult:

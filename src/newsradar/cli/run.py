@@ -11,7 +11,7 @@ from rich.text import Text
 
 from newsradar.cli.app import ConfigDir, app, console, console_err
 from newsradar.config import load_config
-from newsradar.pipeline import RunSummary, compiled_matcher
+from newsradar.pipeline import RunSummary, compiled_matcher, start_workers
 from newsradar.prefect_env import configure_prefect, quiet_engine_errors
 from newsradar.progress import pass_progress
 from newsradar.server import require_configured_server, tie_temporary_server
@@ -65,6 +65,9 @@ def run(
     cfg = load_config(config)
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
     compiled_matcher(cfg)
+    if cfg.feeds:
+        # Their imports overlap Prefect's start, instead of the pass's first requests.
+        start_workers()
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
 
