@@ -206,14 +206,14 @@ _OTHER = "other helper processes"
 def _role(pid: int, root: int) -> str:
     """What a process of the run's tree is, from its command line."""
     if pid == root:
-        return "the run process (fetch, parse, dispatch, match, store)"
+        return "the run process (fetch, dispatch, match, store)"
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return "other"
     if "forkserver" in cmdline:
-        return "extraction workers (and their forkserver)"
+        return "extraction and feed parser workers (and their forkserver)"
     if "prefect.server" in cmdline or "uvicorn" in cmdline:
         return "Prefect's temporary server"
     return _OTHER
