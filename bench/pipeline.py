@@ -499,7 +499,7 @@ def _rows(
         + " and ".join(f"{m.bound.pages / s:.1f}" for s in m.bound.runs or (m.bound.seconds,))
         for k, m in enumerate(measured, 1)
     )
-    load_labels = "bound, run" if quick else "bound, run 1, bound + re-poll, run 2, bound, end"
+    load_labels = "bound, run, end" if quick else "bound, run 1, bound + re-poll, run 2, bound, end"
     rows = [
         _row(
             f"throughput: articles stored / s, first request -> last commit ({n} pages; higher "

@@ -66,7 +66,8 @@ def run(
     # Compile the watchlist up front so a bad query exits 2 before anything starts.
     compiled_matcher(cfg)
     if cfg.feeds:
-        # Their imports overlap Prefect's start, instead of the pass's first requests.
+        # The worker processes import trafilatura and feedparser while Prefect starts, not
+        # while the pass makes its first requests.
         start_workers()
     configure_prefect(verbose=verbose)
     from flows.ingest import ingest  # imported late: Prefect reads its settings on import
