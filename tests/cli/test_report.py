@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,3 +84,11 @@ def test_report_onto_the_database_is_refused_and_the_database_survives(
     err = " ".join(capsys.readouterr().err.split())
     assert "--output" in err and "is the database" in err
     assert database.read_bytes() == before
+
+
+def test_only_the_report_loads_matplotlib() -> None:
+    # Every command imports the whole CLI: matplotlib there cost `newsradar run` and `sql`
+    # about 0.35 s each.
+    probe = "import sys, newsradar.cli; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -10,7 +10,6 @@ import typer
 
 from newsradar.cli.app import ConfigDir, app, console, console_err, refuse_database_output
 from newsradar.config import load_config
-from newsradar.report import write_report
 
 __all__ = ["parse_since", "report"]
 
@@ -56,6 +55,9 @@ def report(
         raise SystemExit(2) from None
     cfg = load_config(config)
     refuse_database_output(cfg.storage.database, output)
+    # Here, not at the top: it loads matplotlib (~0.35 s), which no other command needs.
+    from newsradar.report import write_report
+
     result = write_report(cfg, output, days=days, watch_ids=watch or ())
     spikes = sum(len(w.scan.spikes) for w in result.watches)
     console.print(
