@@ -211,11 +211,17 @@ def ingest(
 
 def _not_begun(run_id: str, recorded: Recorded) -> str:
     """What the failure line of a pass that did not begin says about its runs row."""
-    if recorded == "recorded":  # an attempt committed the row before it failed
+    if recorded == "recorded":  # the row an attempt committed, or one written for it now
         return f"this pass did not begin; runs row {run_id} records why"
-    if recorded == "noted":  # the database was held: whether an attempt wrote the row is unknown
-        return f"this pass did not begin; if it wrote runs row {run_id}, the next pass records why"
-    return "this pass did not begin and has no runs row"
+    if recorded == "noted":  # the database could not be written; a note beside it was
+        return (
+            "this pass did not begin and could not write the database either; "
+            f"the next pass records why in runs row {run_id}"
+        )
+    return (
+        "this pass did not begin and has no runs row (neither the database nor a note "
+        "beside it could be written)"
+    )
 
 
 def _recorded(run_id: str, recorded: Recorded) -> str:

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from newsradar import pipeline
-from newsradar.config import load_config
+from newsradar.config import Config, load_config
 from newsradar.errors import StoreError, StoreLockedError
 from newsradar.maintenance import (
     close_interrupted,
@@ -70,13 +70,14 @@ def test_a_pass_that_never_finished_is_recorded_as_interrupted(tmp_path: Path) -
     assert "left no reason" in row[2] and "was killed" not in row[2]
 
 
-@pytest.mark.parametrize(
-    ("error", "status"),
-    [
-        (StoreError("cannot write database x: the disk refused the write"), "failed"),
-        (StoreLockedError("database x is locked by process 7; waited 60 s."), "locked"),
-    ],
-)
+# Errors that stop a pass, and the status its runs row gets for each.
+STOPPED = [
+    (StoreError("cannot write database x: the disk refused the write"), "failed"),
+    (StoreLockedError("database x is locked by process 7; waited 60 s."), "locked"),
+]
+
+
+@pytest.mark.parametrize(("error", "status"), STOPPED)
 def test_a_pass_that_stopped_on_an_error_is_recorded_with_its_reason(
     tmp_path: Path, error: StoreError, status: str
 ) -> None:
@@ -85,11 +86,58 @@ def test_a_pass_that_stopped_on_an_error_is_recorded_with_its_reason(
 
     assert record_failure(config, ctx.run_id, error) == "recorded"
     assert close_interrupted(config) == 0  # the next pass keeps the reason
-    # Only a running pass is recorded.
+    # A row that has ended is left as it is.
     assert record_failure(config, ctx.run_id, error) == "unrecorded"
     with duckdb.connect(str(config.storage.database), read_only=True) as con:
         row = con.execute("SELECT status, finished_at IS NOT NULL, message FROM runs").fetchone()
     assert row == (status, True, str(error))
+
+
+@pytest.mark.parametrize(("error", "status"), STOPPED)
+def test_a_pass_that_stopped_before_writing_its_row_gets_one_begun_and_ended_then(
+    tmp_path: Path, error: StoreError, status: str
+) -> None:
+    """Its begin-pass never committed a row (the database was held all along): recording the
+    failure writes one, so `runs` shows every pass that started."""
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    earlier = pipeline.begin_pass(config)  # the database exists, with another pass's row
+    at = datetime(2026, 1, 1, 6, tzinfo=UTC)
+
+    assert record_failure(config, "20260101T060000-cccccccc", error, now=at) == "recorded"
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT id, started_at, finished_at, status, message FROM runs ORDER BY id"
+        ).fetchall()
+    assert rows[0] == ("20260101T060000-cccccccc", at, at, status, str(error))
+    assert [(i, s) for i, _, _, s, _ in rows[1:]] == [(earlier.run_id, "running")]
+
+
+def _finished(config: Config, outcome: str) -> str:
+    """The id of a pass that ended ``completed`` or ``failed``."""
+    ctx = pipeline.begin_pass(config)
+    if outcome == "completed":
+        polled = pipeline.poll_feeds(config, ctx)
+        pipeline.finish_pass(config, ctx, polled, pipeline.store_entries(config, ctx, polled), None)
+    else:
+        record_failure(config, ctx.run_id, StoreError("the disk refused the write"))
+    return ctx.run_id
+
+
+@pytest.mark.parametrize("outcome", ["completed", "failed"])
+def test_a_failure_reported_for_a_pass_that_already_ended_leaves_its_row_alone(
+    tmp_path: Path, outcome: str
+) -> None:
+    config = load_config(write_config(tmp_path, feeds="", watchlist=WATCHLIST))
+    run_id = _finished(config, outcome)
+    query = "SELECT * FROM runs"
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        before = con.execute(query).fetchall()
+    late = StoreLockedError("database x is locked by process 7; waited 60 s.")
+
+    assert record_failure(config, run_id, late) == "unrecorded"
+    with duckdb.connect(str(config.storage.database), read_only=True) as con:
+        assert con.execute(query).fetchall() == before
+    assert [row[3] for row in before] == [outcome]
 
 
 def test_a_failure_the_held_database_refused_is_recorded_by_the_next_pass(tmp_path: Path) -> None:
@@ -104,15 +152,26 @@ def test_a_failure_the_held_database_refused_is_recorded_by_the_next_pass(tmp_pa
     failed = pipeline.begin_pass(config, run_id="20260101T000100-bbbbbbbb")
     held = StoreLockedError(f"database {database} is locked by process 7; waited 0.3 s")
     refused = StoreError(f"cannot write database {database}: the disk refused the write")
+    at = datetime(2026, 1, 1, 0, 2, tzinfo=UTC)
 
     with holding(database, "read"):
         assert record_failure(config, locked.run_id, held) == "noted"
         assert record_failure(config, failed.run_id, refused) == "noted"
+        # A third pass found the file held from the start: it never wrote its row.
+        assert record_failure(config, "20260101T000200-cccccccc", held, now=at) == "noted"
 
     assert close_interrupted(config) == 0  # nothing was interrupted
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
             "SELECT status, message, finished_at IS NOT NULL FROM runs ORDER BY id"
         ).fetchall()
-    assert rows == [("locked", str(held), True), ("failed", str(refused), True)]
+        begun = con.execute(
+            "SELECT started_at, finished_at FROM runs WHERE id = '20260101T000200-cccccccc'"
+        ).fetchall()
+    assert rows == [
+        ("locked", str(held), True),
+        ("failed", str(refused), True),
+        ("locked", str(held), True),
+    ]
+    assert begun == [(at, at)]
     assert sorted(p.name for p in database.parent.iterdir() if "unrecorded" in p.name) == []

@@ -92,7 +92,8 @@ def close_interrupted(
 
 
 # What became of a failure: in ``runs`` now; in the note beside the database, for the next
-# pass to record; or neither (no running row to mark, or no note could be written).
+# pass to record; or neither (its row had already ended, there is no database, or the note
+# could not be written).
 Recorded = Literal["recorded", "noted", "unrecorded"]
 
 
@@ -100,15 +101,18 @@ def record_failure(
     config: Config, run_id: str, error: BaseException, *, now: datetime | None = None
 ) -> Recorded:
     """After a pass stopped on ``error``: record it in ``runs`` as ``locked`` (the database was
-    held) or ``failed``, with the error as the message.
+    held) or ``failed``, with the error as the message. A pass that stopped before it wrote
+    its row (the database was held from the start) gets one, begun and ended now.
 
     When the database cannot be written (another process holds it, the disk refuses), the
     same is kept in a note beside it and the next pass's `close_interrupted` records it; only
-    when the note cannot be written either does that pass mark the run ``interrupted``.
+    when the note cannot be written either does that pass mark the run ``interrupted`` (or,
+    if it never wrote its row, does ``runs`` not show it at all).
     """
     database = config.storage.database
     if not database.exists():
-        return "unrecorded"  # the pass never got as far as making it: no row to mark
+        # The pass could not even make it; a row is not worth a new, empty database.
+        return "unrecorded"
     failure = UnrecordedFailure(
         run_id,
         "locked" if isinstance(error, StoreLockedError) else "failed",

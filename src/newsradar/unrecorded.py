@@ -6,8 +6,9 @@
 
 A pass that stops on an error marks its row ``failed`` or ``locked``. When the database is
 held by another process (or the disk refuses) at that moment it cannot, and the row would stay
-``running`` until the next pass marked it ``interrupted``, as if nothing were known. The note
-keeps what is known (which pass, which status, the error, when) for the next pass to record.
+``running`` until the next pass marked it ``interrupted``, as if nothing were known (and a pass
+held off from the start, with no row yet, would not show at all). The note keeps what is known
+(which pass, which status, the error, when) for the next pass to record.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from flows.ingest import ingest
 from prefect.client.orchestration import get_client
@@ -94,8 +95,40 @@ def test_a_served_run_that_finds_the_database_held_fails_in_one_line(
     assert "raise [storage] lock_timeout" in line and consequence in line
     assert state.type == StateType.FAILED, state
     assert f"is locked by process {holder.pid}" in (state.message or "")
-    # The pass could not write its row while the file was held (nor after: it had ended).
+    # Nothing could be written while the file was held; an ingest pass's reason waits beside
+    # it for the next pass (see the test below), the other runs keep no row.
     assert runs(database) == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_served_pass_that_could_not_begin_is_recorded_locked_by_the_next_pass(
+    tmp_path: Path,
+) -> None:
+    """The analyst held the file for the whole pass: it never wrote its runs row. Prefect's run
+    says Failed; `runs`, where operators look, must say so too once the file is free."""
+    config = small_lock_timeout(tmp_path)
+    database = load_config(config).storage.database
+
+    with holding(database, "read") as holder:
+        engine, state = served_run(config, "ingest", NO_DELAYS)
+
+    output = engine.stdout + engine.stderr
+    lines = [line for line in output.splitlines() if "| ERROR" in line]
+    assert len(lines) == 1, output
+    assert state.type == StateType.FAILED, state
+
+    ingest(str(config), retry_delays=[0, 0])  # the next pass, once the analyst let go
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT status, message, started_at = finished_at, id FROM runs ORDER BY started_at"
+        ).fetchall()
+    assert [status for status, *_ in rows] == ["locked", "completed"], rows
+    _, message, instant, run_id = rows[0]
+    assert f"database {database} is locked by process {holder.pid}" in message
+    assert instant  # begun and ended when it gave up
+    # The line said where the reason would be.
+    assert f"the next pass records why in runs row {run_id}" in lines[0]
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -67,12 +67,20 @@ def close_interrupted_runs(
 def record_failed_run(
     con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str, now: datetime
 ) -> bool:
-    """Mark a pass that stopped on an error as ``failed`` (or ``locked``) with the reason; a row
-    no longer ``running`` is left as it is. Returns whether the row was updated."""
+    """Record that the pass ``run_id`` stopped at ``now`` on an error, as ``failed`` (or
+    ``locked``) with the reason as the message; returns whether its row was written.
+
+    A ``running`` row is ended. A pass with no row at all never began (the database was held,
+    the disk refused, the configuration was invalid): it gets one, begun and ended at ``now``,
+    with no counts, so that every pass that started shows in ``runs``. A row that has already
+    ended is left as it is.
+    """
     row = con.execute(
-        "UPDATE runs SET status = ?, finished_at = ?, message = ?"
-        " WHERE id = ? AND status = 'running'",
-        [status, now, message, run_id],
+        "INSERT INTO runs (id, started_at, finished_at, status, message) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status,"
+        " finished_at = excluded.finished_at, message = excluded.message"
+        " WHERE runs.status = 'running'",
+        [run_id, now, now, status, message],
     ).fetchone()
     return bool(row and row[0])
 
@@ -82,8 +90,4 @@ def record_refused_run(
 ) -> None:
     """Record a pass that never began (its configuration was invalid) as ``failed``: begun and
     ended at ``now``, with no counts, and the reason as the message."""
-    con.execute(
-        "INSERT INTO runs (id, started_at, finished_at, status, message)"
-        " VALUES (?, ?, ?, 'failed', ?)",
-        [run_id, now, now, message],
-    )
+    record_failed_run(con, run_id, "failed", message, now)
