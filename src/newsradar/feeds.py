@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import io
 import re
+import signal
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -306,6 +307,9 @@ def _parse_here(
 
 
 def _start_worker() -> None:
+    # The pass owns Ctrl-C (the terminal sends it to the whole group, workers included, and
+    # they are up from the start of 'newsradar run'): an interrupted worker prints only noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     forkserver.die_with_pass()  # never outlive a pass killed by SIGKILL
     try:
         import resource
