@@ -48,8 +48,9 @@ def _ignores_sigint(pid: int) -> bool:
 INTERRUPTED = """
 import signal
 from newsradar.feeds import _WORKERS
-print(*_WORKERS.get()._processes, flush=True)
+workers = _WORKERS.get()._processes
 try:
+    print(*workers, flush=True)
     signal.pause()
 except KeyboardInterrupt:
     print("interrupted", flush=True)
