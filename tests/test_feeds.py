@@ -411,3 +411,35 @@ def test_the_parser_workers_do_not_rerun_the_callers_main_script(tmp_path: Path)
         "    print(*(e.title for e in parsed.entries))\n"
     )
     assert run_as_main(tmp_path, script) == ["main ran", "A"]
+
+
+def test_a_worker_started_late_does_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    # The pool starts a worker per submit only while none is idle: on a loaded machine the
+    # first worker can answer before the second submit (6 pools in 300 under load), and the
+    # second worker then starts later, when two feeds parse at once. The delay stands in for
+    # the starting thread being descheduled between the two submits.
+    script = (
+        "print('main ran', flush=True)\n"
+        "import sys, threading, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from newsradar.feeds import _WORKERS, parse_feed\n"
+        "def delay_first_submit(frame, event, arg):\n"
+        "    if event == 'return' and frame.f_code is ProcessPoolExecutor.submit.__code__:\n"
+        "        sys.setprofile(None)\n"
+        "        time.sleep(2)\n"
+        "def parse(items):\n"
+        "    body = '<item><title>A</title></item>' * items\n"
+        "    body = '<rss><channel>' + body + '</channel></rss>'\n"
+        "    return parse_feed('f', body.encode(), headers={}, base_url='https://e.org/f.xml',\n"
+        "                      max_entries=10, time_limit=60)\n"
+        "if __name__ == '__main__':\n"
+        "    sys.setprofile(delay_first_submit)\n"
+        "    _WORKERS.get()\n"
+        "    big = threading.Thread(target=parse, args=(20000,))\n"
+        "    big.start()\n"
+        "    time.sleep(0.3)\n"
+        "    print(*(e.title for e in parse(1).entries), flush=True)\n"
+        "    big.join()\n"
+        "    print(len(_WORKERS.get()._processes))\n"
+    )
+    assert run_as_main(tmp_path, script) == ["main ran", "A", "2"]
