@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.forkserver
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.feeds import html_to_text, parse_feed
 from newsradar.models import ParsedFeed
 from tests.loopback import LoopbackHTTPServer
-from tests.processes import run_as_main
+from tests.processes import all_gone, run_as_main
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 RSS_HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
@@ -158,11 +159,17 @@ def test_encodings_give_valid_readable_text(
 def test_pathological_author_is_cut_off_by_the_time_limit() -> None:
     author = "a@" + "a." * 16000 + "!"
     body = rss(f"<item><guid>1</guid><title>t</title><author>{author}</author></item>")
+    killed = list(feeds._WORKERS.get()._processes)
     with pytest.raises(ParseTimeoutError) as info:
         parse(body, time_limit=0.5)
     assert info.value.kind == "parse_timeout"
     # The worker was replaced: the next feed parses normally under a limit.
     assert parse(rss("<item><guid>1</guid><title>next</title></item>"), time_limit=10.0).entries
+    assert all_gone(killed, timeout=10)
+    # The new workers fork from the same server, which has feedparser imported already.
+    server = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    for pid in feeds._WORKERS.get()._processes:
+        assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(server)
 
 
 def test_identity_is_stable_and_nothing_is_silently_dropped() -> None:
