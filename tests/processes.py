@@ -34,3 +34,18 @@ def run_as_main(directory: Path, script: str) -> list[str]:
     )
     assert out.returncode == 0, out.stderr
     return out.stdout.splitlines()
+
+
+def with_environment(name: str, value: str) -> list[int]:
+    """PIDs of live processes whose environment has ``name=value``: a service's descendants,
+    found even once orphaned (adopted by init, they are nobody's children any more)."""
+    wanted = f"{name}={value}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry.name.isdigit() and wanted in environ and running(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.forkserver
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from newsradar.errors import ParseError, ParseTimeoutError
 from newsradar.feeds import html_to_text, parse_feed
 from newsradar.models import ParsedFeed
 from tests.loopback import LoopbackHTTPServer
-from tests.processes import run_as_main
+from tests.processes import all_gone, run_as_main
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 RSS_HEADERS = {"content-type": "application/rss+xml; charset=utf-8"}
@@ -158,11 +159,17 @@ def test_encodings_give_valid_readable_text(
 def test_pathological_author_is_cut_off_by_the_time_limit() -> None:
     author = "a@" + "a." * 16000 + "!"
     body = rss(f"<item><guid>1</guid><title>t</title><author>{author}</author></item>")
+    killed = list(feeds._WORKERS.get()._processes)
     with pytest.raises(ParseTimeoutError) as info:
         parse(body, time_limit=0.5)
     assert info.value.kind == "parse_timeout"
     # The worker was replaced: the next feed parses normally under a limit.
     assert parse(rss("<item><guid>1</guid><title>next</title></item>"), time_limit=10.0).entries
+    assert all_gone(killed, timeout=10)
+    # The new workers fork from the same server, which has feedparser imported already.
+    server = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    for pid in feeds._WORKERS.get()._processes:
+        assert Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(server)
 
 
 def test_identity_is_stable_and_nothing_is_silently_dropped() -> None:
@@ -411,3 +418,35 @@ def test_the_parser_workers_do_not_rerun_the_callers_main_script(tmp_path: Path)
         "    print(*(e.title for e in parsed.entries))\n"
     )
     assert run_as_main(tmp_path, script) == ["main ran", "A"]
+
+
+def test_a_worker_started_late_does_not_rerun_the_callers_main_script(tmp_path: Path) -> None:
+    # The pool starts a worker per submit only while none is idle: on a loaded machine the
+    # first worker can answer before the second submit (6 pools in 300 under load), and the
+    # second worker then starts later, when two feeds parse at once. The delay stands in for
+    # the starting thread being descheduled between the two submits.
+    script = (
+        "print('main ran', flush=True)\n"
+        "import sys, threading, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from newsradar.feeds import _WORKERS, parse_feed\n"
+        "def delay_first_submit(frame, event, arg):\n"
+        "    if event == 'return' and frame.f_code is ProcessPoolExecutor.submit.__code__:\n"
+        "        sys.setprofile(None)\n"
+        "        time.sleep(2)\n"
+        "def parse(items):\n"
+        "    body = '<item><title>A</title></item>' * items\n"
+        "    body = '<rss><channel>' + body + '</channel></rss>'\n"
+        "    return parse_feed('f', body.encode(), headers={}, base_url='https://e.org/f.xml',\n"
+        "                      max_entries=10, time_limit=60)\n"
+        "if __name__ == '__main__':\n"
+        "    sys.setprofile(delay_first_submit)\n"
+        "    _WORKERS.get()\n"
+        "    big = threading.Thread(target=parse, args=(20000,))\n"
+        "    big.start()\n"
+        "    time.sleep(0.3)\n"
+        "    print(*(e.title for e in parse(1).entries), flush=True)\n"
+        "    big.join()\n"
+        "    print(len(_WORKERS.get()._processes))\n"
+    )
+    assert run_as_main(tmp_path, script) == ["main ran", "A", "2"]

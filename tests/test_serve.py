@@ -16,6 +16,7 @@ import httpx
 from newsradar.demo.__main__ import free_port
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer
+from tests.processes import all_gone, with_environment
 from tests.sample_site import WATCHLIST, serve_seed
 
 
@@ -122,6 +123,13 @@ def test_serve_runs_passes_through_a_broken_configuration_and_stops_cleanly_on_s
     assert broken and f"{settings}: not valid TOML (Expected ']'" in " ".join(broken[0].split())
     assert "Stopped." in output
     assert prefect_servers(port) == []
+    # Each pass ran in its own process, with a forkserver, its workers and a resource tracker:
+    # none of them outlives serve, orphaned or not.
+    left = with_environment("PREFECT_HOME", env["PREFECT_HOME"])
+    assert all_gone(left, timeout=30), [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
     assert (config / "data" / "prefect" / "prefect.db").exists()
     with duckdb.connect(str(database), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+        # Parsed in the pass's parser workers, extracted in its extraction workers.
+        assert con.execute("SELECT status, count(*) FROM articles GROUP BY ALL").fetchall() == [
+            ("ok", 2)
+        ]

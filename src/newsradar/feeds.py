@@ -15,9 +15,10 @@ import atexit
 import contextlib
 import io
 import re
+import signal
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -306,6 +307,9 @@ def _parse_here(
 
 
 def _start_worker() -> None:
+    # The pass owns Ctrl-C (the terminal sends it to the whole group, workers included, and
+    # they are up from the start of 'newsradar run'): an interrupted worker prints only noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     forkserver.die_with_pass()  # never outlive a pass killed by SIGKILL
     try:
         import resource
@@ -346,6 +350,16 @@ class _Workers:
                 for ready in started:
                     ready.result(timeout=120)
             return self._pool
+
+    def submit(self, pool: ProcessPoolExecutor, *args: Any) -> Future[ParsedFeed]:
+        """Parse in ``pool``. The pool starts a worker per submit while none is idle, so a
+        first worker quick to answer leaves ``get`` with one worker (seen on a loaded
+        machine), and a submit starts the other later: it must hide ``__main__`` as well."""
+        started = getattr(pool, "_processes", None)  # None once shut down: submit raises
+        if started is not None and len(started) < self.size:
+            with forkserver.main_module_hidden():
+                return pool.submit(_parse_here, *args)
+        return pool.submit(_parse_here, *args)
 
     def kill(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -404,7 +418,7 @@ def parse_feed(
         pool = _WORKERS.get()
         try:
             with _WORKERS.slots:
-                return pool.submit(_parse_here, *args).result(timeout=time_limit)
+                return _WORKERS.submit(pool, *args).result(timeout=time_limit)
         except FutureTimeout:
             _WORKERS.kill(pool)
             raise ParseTimeoutError(
