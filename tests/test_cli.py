@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -13,7 +15,8 @@ import typer
 
 from newsradar.cli import app, main
 from tests.conftest import write_config
-from tests.loopback import LoopbackHTTPServer
+from tests.loopback import LoopbackHTTPServer, Response, wait_for
+from tests.processes import all_gone
 from tests.sample_site import WATCHLIST, serve_seed
 
 
@@ -187,3 +190,48 @@ def test_help_names_the_settings_section_it_refers_to(
 ) -> None:
     assert main([*command, "--help"]) == 0
     assert "[storage] lock_timeout" in " ".join(capsys.readouterr().out.split())
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def test_sigterm_ends_a_pass_cleanly(tmp_path: Path, http_server: LoopbackHTTPServer) -> None:
+    # cron's `timeout` and systemd stop a pass with SIGTERM. It used to end the process on the
+    # spot: no exit handler ran, and the worker pools' semaphores were reported leaked on
+    # stderr, which cron mails.
+    def slow(_request: object) -> Response:
+        time.sleep(8)
+        return Response(200, b"")
+
+    http_server.route("/feed.xml", handler=slow)
+    feeds = f'[[feed]]\nname = "slow"\nurl = "{http_server.url("/feed.xml")}"\n'
+    config = write_config(tmp_path / "cfg", feeds=feeds, watchlist=WATCHLIST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "ph")
+    with subprocess.Popen(
+        [sys.executable, "-m", "newsradar", "run", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    ) as run:  # fmt: skip
+        try:
+            assert wait_for(lambda: http_server.hits("/feed.xml") > 0, timeout=120)
+            started = _descendants(run.pid)
+            run.send_signal(signal.SIGTERM)
+            out, err = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+    assert run.returncode == 143, (out, err)
+    assert "Traceback" not in err and "leaked" not in err, err
+    assert "terminated" in err
+    assert all_gone(started, timeout=30), started

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 
 import pytest
 
-from newsradar.shutdown import deferred_termination
+from newsradar.shutdown import Terminated, deferred_termination, sigterm_unwinds
 
 
 class Stop(Exception):
@@ -65,3 +66,12 @@ def test_outside_the_main_thread_it_does_nothing() -> None:
     thread.start()
     thread.join()
     assert errors == []
+
+
+def test_sigterm_unwinds_raises_terminated_and_says_so() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), sigterm_unwinds() as terminated:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal lands at the next bytecode: never reached
+    assert terminated.is_set()
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -7,6 +7,11 @@ and re-raised as soon as the block ends; Prefect still SIGKILLs a run that takes
 
     with deferred_termination():
         deliver_and_mark(...)
+
+A command line process would die of SIGTERM on the spot (cron's ``timeout``, systemd): no exit
+handler runs, so worker pools and temporary servers are not closed, and multiprocessing reports
+their semaphores as leaked on stderr. Inside :func:`sigterm_unwinds` SIGTERM raises
+:class:`Terminated` instead, which unwinds like Ctrl-C's ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -17,9 +22,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["deferred_termination"]
+__all__ = ["Terminated", "deferred_termination", "sigterm_unwinds"]
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread where Ctrl-C would raise ``KeyboardInterrupt``."""
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[threading.Event]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread instead of
+    ending the process at once; the event yielded is set once it came, however the exception
+    was caught and re-raised on its way up (main thread only; elsewhere a no-op)."""
+    came = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def unwind(signum: int, frame: FrameType | None) -> None:
+        came.set()
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

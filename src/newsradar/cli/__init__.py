@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from newsradar.cli.app import app, console_err
 from newsradar.errors import ConfigError, NewsradarError
+from newsradar.shutdown import Terminated, sigterm_unwinds
 
 # Every module of this package except `app` defines commands; importing it registers them.
 for _module in pkgutil.iter_modules(__path__):
@@ -32,6 +33,23 @@ def _say(label: str, message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``newsradar`` script."""
+    try:
+        # SIGTERM (cron's timeout, systemd) unwinds like Ctrl-C: exit handlers close the
+        # worker pools and temporary servers.
+        with sigterm_unwinds() as terminated:
+            code = _dispatch(argv)
+        # Typer turns any KeyboardInterrupt into 130, and code on the way may catch it too.
+        stopped = terminated.is_set()
+    except Terminated:
+        stopped = True
+    if stopped:
+        console_err.print("terminated")
+        return 143
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
+    """Run the command; library errors become one clean line and an exit code."""
     try:
         command = typer.main.get_command(app)
         result = command.main(args=argv, prog_name="newsradar", standalone_mode=False)
