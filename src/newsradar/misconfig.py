@@ -27,7 +27,7 @@ from newsradar.config import load_storage
 from newsradar.errors import ConfigError, NewsradarError, one_line
 from newsradar.pipeline import new_run_id
 from newsradar.store import open_writer
-from newsradar.store.activity import record_refused_run
+from newsradar.store.activity import record_failed_run
 
 __all__ = [
     "SERVED_DATABASE_ENV",
@@ -95,7 +95,8 @@ def record_refusal(
     run_id = new_run_id(now)
     try:
         with open_writer(database, lock_timeout=LOCK_TIMEOUT) as con:
-            record_refused_run(con, run_id, message[:1000], now)
+            # A pass that never began: its row is begun and ended now, with no counts.
+            record_failed_run(con, run_id, "failed", message[:1000], now)
     except (NewsradarError, duckdb.Error) as exc:
         problem = one_line(exc)[:300]
         return Refusal(

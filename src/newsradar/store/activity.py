@@ -12,7 +12,6 @@ __all__ = [
     "checkpoint",
     "close_interrupted_runs",
     "record_failed_run",
-    "record_refused_run",
     "store_activity",
 ]
 
@@ -83,11 +82,3 @@ def record_failed_run(
         [run_id, now, now, status, message],
     ).fetchone()
     return bool(row and row[0])
-
-
-def record_refused_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, message: str, now: datetime
-) -> None:
-    """Record a pass that never began (its configuration was invalid) as ``failed``: begun and
-    ended at ``now``, with no counts, and the reason as the message."""
-    record_failed_run(con, run_id, "failed", message, now)
