@@ -18,6 +18,7 @@ from newsradar.errors import StoreLockedError
 from newsradar.maintenance import close_interrupted
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, Request, Response
+from tests.processes import run_as_main
 from tests.sample_site import SEED, WATCHLIST, html_page, rss, serve_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -358,3 +359,20 @@ def test_a_retried_begin_reuses_its_passs_runs_row(tmp_path: Path) -> None:
     assert again.started_at == first.started_at  # the row's start, not the retry's
     with db(config) as con:
         assert con.execute("SELECT id, status FROM runs").fetchall() == [(run_id, "running")]
+
+
+def test_the_workers_forkserver_starts_ahead_of_any_pool_without_rerunning_main(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "print('main ran', flush=True)\n"
+        "import multiprocessing.forkserver as fs, threading\n"
+        "from newsradar.pipeline import start_workers\n"
+        "start_workers()\n"
+        "for t in threading.enumerate():\n"
+        "    if t.name == 'newsradar-parser-start': t.join()\n"
+        "print(fs._forkserver._forkserver_pid, flush=True)\n"
+    )
+    ran, pid = run_as_main(tmp_path, script)
+    assert ran == "main ran"
+    assert int(pid) > 0  # the server existed before any extraction pool asked for it

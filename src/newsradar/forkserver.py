@@ -19,7 +19,6 @@ Where there is no forkserver (not POSIX), workers are spawned instead.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import multiprocessing.forkserver
 import os
@@ -32,7 +31,7 @@ from typing import Any
 
 from newsradar.lifeline import exit_with_parent, signal_when_parent_dies
 
-__all__ = ["PRELOAD", "context", "die_with_pass", "main_module_hidden", "start"]
+__all__ = ["PRELOAD", "context", "die_with_pass", "main_module_hidden"]
 
 # Imported by the server before it forks anything.
 PRELOAD = ["newsradar.feeds", "newsradar.extract", "newsradar.extract_warm"]
@@ -70,23 +69,6 @@ def main_module_hidden() -> Iterator[None]:
         finally:
             for key, value in saved.items():
                 setattr(main, key, value)
-
-
-def start() -> None:
-    """Start the server in the background, so that a pool started later forks at once instead
-    of waiting for the server's imports (~0.3 s).
-
-    Idempotent, and harmless where there is no forkserver; an error here is left for the
-    first pool's start to report.
-    """
-    if context().get_start_method() != "forkserver":
-        return
-
-    def run() -> None:
-        with main_module_hidden(), contextlib.suppress(Exception):
-            mp.forkserver.ensure_running()  # type: ignore[attr-defined]
-
-    threading.Thread(target=run, name="newsradar-forkserver-start", daemon=True).start()
 
 
 def die_with_pass() -> None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from newsradar import forkserver
 from newsradar.alerts import (
     DeliveryReport,
     MatchedArticle,
@@ -198,12 +197,12 @@ def begin_pass(
 
 def start_workers() -> None:
     """Start the pass's worker processes in the background: the forkserver, which imports
-    trafilatura and feedparser once, and the feed parser's workers forked from it.
+    trafilatura and feedparser once, and the feed parser's workers forked from it (starting
+    the parser starts the server the extraction workers fork from later).
 
     Idempotent. ``newsradar run`` calls it as it starts, so the imports overlap Prefect's
     start; a served run starts them in `begin_pass`, when some feed is due.
     """
-    forkserver.start()
     start_parser()
 
 
