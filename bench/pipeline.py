@@ -477,13 +477,13 @@ def _rows(
     site: Site,
     measured: list[Measured],
     again: PassRun | None,
-    stored: Stored,
     loads: list[float],
     *,
     quick: bool,
 ) -> list[dict[str, Any]]:
     n = site.pages
-    first, bound = measured[0].run, measured[0].bound
+    # Everything but the throughput comes from the first run (and its re-poll, in `stored`).
+    first, bound, stored = measured[0].run, measured[0].bound, measured[0].stored
     run1 = stored.runs[0] if stored.runs else {}
     last_commit, window = measured[0].last_commit, measured[0].window
     bound_name = f"trafilatura alone, ProcessPoolExecutor({bound.workers}), no fetch/store"
@@ -518,7 +518,7 @@ def _rows(
                 else "one run, against the bound measured before it"
             )
             + f" ({bound.pages} of the same pages each time); {runs_note}; "
-            f"{measured[0].stored.articles} articles stored by run 1; "
+            f"{stored.articles} articles stored by run 1; "
             f"1-min load average {', '.join(f'{x:.1f}' for x in loads)} ({load_labels})"
             + "; bound calls "
             f"trafilatura.bare_extraction with newsradar.extract's options {bound.options}, "
@@ -738,17 +738,19 @@ def run(quick: bool) -> list[dict[str, Any]]:
         first = _run_pass(config, server, env, Path(tmp) / "run1.log")
         _check(first, "newsradar run")
         _log(f"first run: {first.ended - first.started:.1f} s")
-        stored = _read_db(config / "data" / "bench.duckdb")
+        database = config / "data" / "bench.duckdb"
         if quick:
             loads.append(os.getloadavg()[0])
-            return _rows(site, [Measured(first, stored, before)], None, stored, loads, quick=True)
+            measured = [Measured(first, _read_db(database), before)]
+            return _rows(site, measured, None, loads, quick=True)
         loads.append(os.getloadavg()[0])
         between = _bound(site, bound_pages)
         _log(f"bound again: {between.seconds:.1f} s ({between.rate:.1f} pages/s)")
         again = _run_pass(config, server, env, Path(tmp) / "run2.log")
         _check(again, "re-poll")
         _log(f"re-poll: {again.ended - again.started:.1f} s")
-        stored = _read_db(config / "data" / "bench.duckdb")
+        # The first run's articles, and the re-poll's own `runs` row.
+        stored = _read_db(database)
         # The second measured run: the same pages into a fresh database (Prefect's home warm).
         loads.append(os.getloadavg()[0])
         config2 = _write_config(Path(tmp) / "config2", server)
@@ -763,7 +765,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             Measured(first, stored, _mean(before, between)),
             Measured(second, _read_db(config2 / "data" / "bench.duckdb"), _mean(between, after)),
         ]
-    return _rows(site, measured, again, stored, loads, quick=False)
+    return _rows(site, measured, again, loads, quick=False)
 
 
 def _check(run: PassRun, what: str) -> None:
