@@ -25,6 +25,22 @@ def all_gone(pids: Iterable[int], timeout: float) -> bool:
     return wait_for(lambda: not any(running(p) for p in pids), timeout=timeout)
 
 
+def descendants(pid: int) -> list[int]:
+    """The pids of every live process below ``pid`` (children, their children, ...)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
 def run_as_main(directory: Path, script: str) -> list[str]:
     """Run ``script`` as a main script file (as a console script runs); its stdout lines."""
     path = directory / "main_script.py"

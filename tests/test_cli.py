@@ -16,7 +16,7 @@ import typer
 from newsradar.cli import app, main
 from tests.conftest import write_config
 from tests.loopback import LoopbackHTTPServer, Response, wait_for
-from tests.processes import all_gone
+from tests.processes import all_gone, descendants
 from tests.sample_site import WATCHLIST, serve_seed
 
 
@@ -192,20 +192,6 @@ def test_help_names_the_settings_section_it_refers_to(
     assert "[storage] lock_timeout" in " ".join(capsys.readouterr().out.split())
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            todo += children
-    return found
-
-
 def test_sigterm_ends_a_pass_cleanly(tmp_path: Path, http_server: LoopbackHTTPServer) -> None:
     # cron's `timeout` and systemd stop a pass with SIGTERM. It used to end the process on the
     # spot: no exit handler ran, and the worker pools' semaphores were reported leaked on
@@ -225,7 +211,7 @@ def test_sigterm_ends_a_pass_cleanly(tmp_path: Path, http_server: LoopbackHTTPSe
     ) as run:  # fmt: skip
         try:
             assert wait_for(lambda: http_server.hits("/feed.xml") > 0, timeout=120)
-            started = _descendants(run.pid)
+            started = descendants(run.pid)
             run.send_signal(signal.SIGTERM)
             out, err = run.communicate(timeout=60)
         finally:
